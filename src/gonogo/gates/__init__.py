@@ -1,0 +1,1 @@
+"""Gate engine: runner, verdicts, sign-offs."""
