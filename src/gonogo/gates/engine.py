@@ -103,7 +103,7 @@ class Engine:
         """Evaluate every gate of ``plan``, persist the evaluations, return the report."""
         loaded = self.ws.require_policy()
         today = self.ws.clock.now().date()
-        lookup = _Lookup(fallback=self._stored_gate)
+        lookup = _Lookup(fallback=lambda gate: stored_result(self.ws, self.release, gate))
         self.observer.started(sum(len(g.criteria) for g in plan.gates))
         gate_results: list[GateResult] = []
         new_cache: dict[str, tuple[str, dict[str, object]]] = {}
@@ -392,36 +392,6 @@ class Engine:
             release=self.release,
         )
 
-    def _stored_gate(self, gate_id: str) -> GateResult | None:
-        """A gate outside this run, from its newest stored evaluation."""
-        loaded = self.ws.require_policy()
-        gate = loaded.policy.gate(gate_id)
-        if gate is None:
-            return None
-        with self.ws.store.read() as conn:
-            stored = latest_evaluation(conn, self.release, gate_id)
-            latest = (
-                signoffs.latest_by_role(conn, self.release, signoffs.GATE, gate_id)
-                if self.release is not None
-                else {}
-            )
-        if stored is None:
-            return None
-        states = signoffs.states(
-            loaded, gate.owners, latest, digest=stored.digest, release=self.release
-        )
-        outcome, score, reasons = aggregate(gate, stored.criteria)
-        return _verdict(
-            gate,
-            criteria=stored.criteria,
-            outcome=outcome,
-            score=score,
-            digest=stored.digest,
-            states=states,
-            reasons=reasons,
-            release=self.release,
-        )
-
     def _persist(
         self,
         gates: list[GateResult],
@@ -480,6 +450,35 @@ class StoredEvaluation:
     score: float | None
     criteria: tuple[CriterionResult, ...]
     created_at: str
+
+
+def stored_result(ws: Workspace, release: Release | None, gate_id: str) -> GateResult | None:
+    """A gate's verdict from its newest stored evaluation (None if never evaluated)."""
+    loaded = ws.require_policy()
+    gate = loaded.policy.gate(gate_id)
+    if gate is None:
+        return None
+    with ws.store.read() as conn:
+        stored = latest_evaluation(conn, release, gate_id)
+        latest = (
+            signoffs.latest_by_role(conn, release, signoffs.GATE, gate_id)
+            if release is not None
+            else {}
+        )
+    if stored is None:
+        return None
+    states = signoffs.states(loaded, gate.owners, latest, digest=stored.digest, release=release)
+    outcome, score, reasons = aggregate(gate, stored.criteria)
+    return _verdict(
+        gate,
+        criteria=stored.criteria,
+        outcome=outcome,
+        score=score,
+        digest=stored.digest,
+        states=states,
+        reasons=reasons,
+        release=release,
+    )
 
 
 def latest_evaluation(

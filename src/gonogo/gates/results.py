@@ -239,6 +239,8 @@ class RunReport:
     gates: tuple[GateResult, ...]
     audit_head: AuditHead | None
     tool_version: str
+    approvals: tuple[RoleSignoff, ...] = ()
+    """Phase-1 approvals of the policy itself, per owner role (status reports)."""
 
     @property
     def verdict(self) -> Verdict:

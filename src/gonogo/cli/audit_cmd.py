@@ -1,0 +1,122 @@
+"""``gonogo audit``: log, export, verify."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from gonogo.audit import chain
+from gonogo.cli import output
+from gonogo.cli.common import OutputOption
+from gonogo.cli.context import Globals, workspace
+from gonogo.errors import ExitCode
+
+app = typer.Typer(help="Read, export and verify the audit trail.", no_args_is_help=True)
+
+
+class LogFormat(StrEnum):
+    """Formats of ``audit log`` and ``audit verify``."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class ExportFormat(StrEnum):
+    """Formats of ``audit export``."""
+
+    JSONL = "jsonl"
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N events.")] = 50,
+    fmt: Annotated[
+        LogFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LogFormat.TEXT,
+    out: OutputOption = None,
+) -> int:
+    """Show the newest audit events."""
+    ws = workspace(ctx.ensure_object(Globals), policy=False)
+    with ws.store.read() as conn:
+        events = chain.tail(conn, limit)
+    if fmt is LogFormat.JSON:
+        text = json.dumps(
+            {"schema": "gonogo.audit-log/v1", "events": [e.to_json() for e in events]}, indent=2
+        )
+    elif not events:
+        text = "the audit trail is empty"
+    else:
+        text = "\n".join(f"#{e.seq}\t{e.ts}\t{e.actor}\t{e.type}\t{_summary(e)}" for e in events)
+    output.emit(text, out)
+    return ExitCode.OK
+
+
+def _summary(event: chain.Event) -> str:
+    keys = ("release", "gate", "subject", "role", "criterion", "verdict", "outcome")
+    return " ".join(f"{k}={event.payload[k]}" for k in keys if event.payload.get(k) is not None)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Export format.")
+    ] = ExportFormat.JSONL,
+    out: OutputOption = None,
+) -> int:
+    """Export every event, one JSON object a line, in sequence order."""
+    ws = workspace(ctx.ensure_object(Globals), policy=False)
+    with ws.store.read() as conn:
+        lines = [
+            json.dumps(e.to_json(), sort_keys=True, ensure_ascii=False) for e in chain.events(conn)
+        ]
+    output.emit("\n".join(lines), out)
+    return ExitCode.OK
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    fmt: Annotated[
+        LogFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LogFormat.TEXT,
+) -> int:
+    """Check the whole chain and the checkpoint; exit 1 naming the first bad event."""
+    ws = workspace(ctx.ensure_object(Globals), policy=False)
+    checkpoint = ws.read_checkpoint()
+    with ws.store.read() as conn:
+        result = chain.verify(conn, checkpoint)
+    if fmt is LogFormat.JSON:
+        output.emit(
+            json.dumps(
+                {
+                    "schema": "gonogo.audit-verify/v1",
+                    "ok": result.ok,
+                    "checked": result.checked,
+                    "head": result.head.to_json(),
+                    "problem": result.problem,
+                    "bad_seq": result.bad_seq,
+                    "checkpoint": checkpoint.to_json() if checkpoint else None,
+                },
+                indent=2,
+            ),
+            None,
+        )
+    elif result.ok:
+        where = (
+            f"; checkpoint #{checkpoint.seq} matches"
+            if checkpoint
+            else "; no checkpoint recorded yet"
+        )
+        output.emit(
+            f"audit trail OK: {result.checked} events, head #{result.head.seq} "
+            f"{result.head.hash[:12]}{where}",
+            None,
+        )
+    else:
+        output.emit(f"audit trail BROKEN: {result.problem}", None)
+    return ExitCode.OK if result.ok else ExitCode.NO_GO

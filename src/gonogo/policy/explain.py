@@ -1,0 +1,88 @@
+"""The policy as the checklist a human reads (Markdown)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gonogo.policy.model import Aggregation, Criterion, Policy
+
+PHASES = {
+    1: "gates",
+    2: "scope",
+    3: "environments",
+    4: "CI gates",
+    5: "security",
+    6: "operations",
+    7: "rollout",
+    8: "stabilise",
+}
+
+
+def _threshold(criterion: Criterion) -> str:
+    t = criterion.threshold
+    if t is None:
+        return "check's own rule"
+    if t.relative_to:
+        return f"no worse than the last passing release (tolerance {t.tolerance:g})"
+    parts = []
+    if t.min is not None:
+        parts.append(f">= {t.min:g}")
+    if t.max is not None:
+        parts.append(f"<= {t.max:g}")
+    return " and ".join(parts)
+
+
+def _params(criterion: Criterion) -> str:
+    if not criterion.params:
+        return ""
+    return ", ".join(f"{k}={v!r}" for k, v in sorted(criterion.params.items()))
+
+
+def explain(policy: Policy, *, today: date) -> str:
+    """A Markdown checklist: owners, then each gate's criteria, then waivers."""
+    lines = [f"# Release readiness policy: {policy.project.name}", "", "## Owners", ""]
+    for role, people in policy.owners.items():
+        lines.append(f"- **{role}**: {', '.join(people)}")
+    for gate in sorted(policy.gates, key=lambda g: (g.phase, g.id)):
+        lines += [
+            "",
+            f"## Phase {gate.phase} ({PHASES[gate.phase]}): {gate.title} (`{gate.id}`)",
+            "",
+        ]
+        owners = ", ".join(gate.owners) or "none (no sign-off needed)"
+        lines.append(f"Signed off by: {owners}.")
+        if gate.aggregation is Aggregation.WEIGHTED:
+            lines.append(
+                f"Weighted score: pass at {gate.pass_score:g}, warn at {gate.warn_score:g}; "
+                "key criteria veto."
+            )
+        else:
+            lines.append("Every blocking criterion must pass.")
+        lines.append("")
+        for criterion in gate.criteria:
+            flags = []
+            if not criterion.blocking:
+                flags.append("advisory")
+            if criterion.key:
+                flags.append("key")
+            if criterion.weight != 1.0:
+                flags.append(f"weight {criterion.weight:g}")
+            if criterion.applies_if:
+                flags.append("only if " + " or ".join(criterion.applies_if.exists) + " exists")
+            if criterion.source == "ingest":
+                flags.append(f"evidence pushed with `gonogo ingest {gate.id}.{criterion.id}`")
+            extra = f" ({'; '.join(flags)})" if flags else ""
+            params = _params(criterion)
+            lines.append(
+                f"- [ ] **{criterion.title or criterion.id}** (`{gate.id}.{criterion.id}`): "
+                f"`{criterion.check}` {params}, threshold: {_threshold(criterion)}{extra}"
+            )
+    if policy.waivers:
+        lines += ["", "## Waivers", ""]
+        for waiver in policy.waivers:
+            state = "EXPIRED" if waiver.expires < today else f"until {waiver.expires}"
+            lines.append(
+                f"- `{waiver.criterion}` {state}, approved by {waiver.approver}: {waiver.reason}"
+            )
+    lines.append("")
+    return "\n".join(lines)
