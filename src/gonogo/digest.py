@@ -11,12 +11,12 @@ _CHUNK = 1 << 20
 
 
 def canonical_json(value: Any) -> bytes:
-    """Encode ``value`` as canonical JSON: sorted keys, no spaces, UTF-8.
+    """Encode ``value`` as canonical JSON: sorted keys, no spaces, ASCII with escapes.
 
     Two equal values always give the same bytes, so their digests agree.
     """
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
     ).encode("utf-8")
 
 

@@ -85,7 +85,7 @@ def append(
             ts=ts,
             actor=actor,
             type=type,
-            payload=json.dumps(body, sort_keys=True, ensure_ascii=False),
+            payload=json.dumps(body, sort_keys=True),
             prev_hash=head.hash,
             hash=digest,
         )

@@ -21,7 +21,7 @@ from gonogo.checks.interface import (
     Judgement,
     Observation,
 )
-from gonogo.digest import sha256_bytes
+from gonogo.digest import sha256_bytes, sha256_file, sha256_json
 from gonogo.gates.results import EvidenceRef, Status
 
 _MAX_TAIL_BYTES = 64 * 1024
@@ -97,6 +97,11 @@ class CommandCheck:
             raise CheckError(
                 f"not allowed to run {argv[0]}", hint="check its permissions"
             ) from None
+        except OSError as exc:  # e.g. a script without a #! line: "Exec format error"
+            raise CheckError(
+                f"cannot run {argv[0]}: {exc.strerror or exc}",
+                hint="add a #! line or run it through its interpreter",
+            ) from None
         try:
             output, _ = proc.communicate(timeout=ctx.timeout)
         except subprocess.TimeoutExpired:
@@ -109,17 +114,28 @@ class CommandCheck:
         text = output[-_MAX_TAIL_BYTES:].decode("utf-8", errors="replace")
         lines = text.splitlines()[-params.tail :] if params.tail else []
         tail = "\n".join(lines)
+        evidence = [
+            EvidenceRef(
+                kind="command-output",
+                uri=shlex.join(argv),
+                sha256=sha256_bytes(output),
+                excerpt=tail[-2000:] or None,
+                binding=False,
+            )
+        ]
+        if params.inputs:
+            # what the command read binds a sign-off; its log does not
+            files = self.inputs(params, ctx).files
+            digests = [[str(f.relative_to(ctx.root)), sha256_file(f)] for f in files]
+            evidence.append(
+                EvidenceRef(
+                    kind="command-inputs", uri=", ".join(params.inputs), sha256=sha256_json(digests)
+                )
+            )
         return Observation(
             measured=proc.returncode,
             details={"command": shlex.join(argv), "seconds": round(elapsed, 3), "tail": tail},
-            evidence=(
-                EvidenceRef(
-                    kind="command-output",
-                    uri=shlex.join(argv),
-                    sha256=sha256_bytes(output),
-                    excerpt=tail[-2000:] or None,
-                ),
-            ),
+            evidence=tuple(evidence),
         )
 
     def judge(self, observation: Observation, params: Any, bound: Bound | None) -> Judgement:

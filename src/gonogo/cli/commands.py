@@ -16,6 +16,8 @@ from gonogo.gates import evidence_store, plan, signoffs
 from gonogo.gates.engine import Engine, latest_evaluation
 from gonogo.gates.results import Outcome, RunReport, Verdict
 from gonogo.gates.status import status as status_report
+from gonogo.policy.load import POLICY_FILE
+from gonogo.policy.starter import starter
 from gonogo.report import Format, ReportKind, render
 from gonogo.scope import releases
 
@@ -165,4 +167,24 @@ def ingest(
         current = releases.current(conn, release)
     digest = evidence_store.ingest(ws, ref=criterion, file=file, release=current)
     output.info(f"ingested {file.name} for {criterion} (sha256 {digest[:12]})")
+    return ExitCode.OK
+
+
+def init(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Project name (default: the folder's name).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing gonogo.toml.")
+    ] = False,
+) -> int:
+    """Write a starter gonogo.toml in the project folder."""
+    root = settings.project_root(ctx.ensure_object(Globals).project)
+    target = root / POLICY_FILE
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists", hint="edit it, or pass --force to replace it")
+    who = settings.identity(root) or "you@example.com"
+    target.write_text(starter(name or root.name, who), encoding="utf-8")
+    output.info(f"wrote {target}; check it with `gonogo policy validate`")
     return ExitCode.OK

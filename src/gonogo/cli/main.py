@@ -63,6 +63,7 @@ def _globals(
     ctx.obj = Globals(project=project, database_url=database_url)
 
 
+app.command()(commands.init)
 app.command()(commands.check)
 app.command()(commands.status)
 app.command()(commands.signoff)

@@ -57,10 +57,19 @@ class EvidenceRef:
     uri: str
     sha256: str | None = None
     excerpt: str | None = None
+    binding: bool = True
+    """Whether a sign-off binds to this digest. Output that differs run to run
+    (a command's log) is kept as evidence but does not make sign-offs stale."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
-        return {"kind": self.kind, "uri": self.uri, "sha256": self.sha256, "excerpt": self.excerpt}
+        return {
+            "kind": self.kind,
+            "uri": self.uri,
+            "sha256": self.sha256,
+            "excerpt": self.excerpt,
+            "binding": self.binding,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvidenceRef:
@@ -70,6 +79,7 @@ class EvidenceRef:
             uri=str(data["uri"]),
             sha256=data.get("sha256"),
             excerpt=data.get("excerpt"),
+            binding=bool(data.get("binding", True)),
         )
 
 
@@ -109,7 +119,7 @@ class CriterionResult:
             "status": self.status.value,
             "measured": self.measured,
             "expected": self.expected,
-            "evidence": sorted((e.kind, e.uri, e.sha256 or "") for e in self.evidence),
+            "evidence": sorted((e.kind, e.uri, e.sha256 or "") for e in self.evidence if e.binding),
             "waiver": self.waiver,
         }
 

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs and run it: ruff, mypy --strict, pytest.
+# Debian packages (git, openssh-client, postgresql) are installed with apt-get when
+# missing; that needs root or sudo. Python packages come from the lock file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \
+  || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}" >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "error: need root or sudo to install: ${missing[*]}; install them and run again" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 -m pip install --quiet --disable-pip-version-check -c requirements/dev.lock -e '.[dev]'
+
+echo "== ruff" >&2
+python3 -m ruff check .
+python3 -m ruff format --check .
+echo "== mypy --strict" >&2
+python3 -m mypy --strict
+echo "== pytest" >&2
+python3 -m pytest -p no:cacheprovider "$@"
