@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import StaticPool
 
 from gonogo.errors import ConfigError, SchemaTooNewError, StoreError, StoreLockedError
 
@@ -84,7 +85,15 @@ class Store:
                     raise StoreError(
                         f"cannot create the store folder for {database}: {exc}"
                     ) from None
-            engine = create_engine(self.url, connect_args={"timeout": self.lock_timeout})
+            if database and database != ":memory:":
+                engine = create_engine(self.url, connect_args={"timeout": self.lock_timeout})
+            else:
+                # one shared connection, or every connection would see its own empty database
+                engine = create_engine(
+                    self.url,
+                    connect_args={"check_same_thread": False},
+                    poolclass=StaticPool,
+                )
             event.listen(engine, "connect", _sqlite_on_connect)
             event.listen(engine, "begin", _sqlite_on_begin)
             return engine
