@@ -1,0 +1,37 @@
+"""Safe XML loading shared by the report parsers: no DTDs, one-line errors."""
+
+from __future__ import annotations
+
+import re
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import ElementTree as SafeElementTree
+from defusedxml.common import DefusedXmlException
+
+from gonogo.errors import EvidenceError
+
+_HTML = re.compile(rb"\s*<(?:!doctype\s+html|html[\s>/])", re.IGNORECASE)  # a CI error page
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace so a parser's message fits on one line."""
+    return " ".join(text.split())
+
+
+def load_xml(data: bytes, *, source: str, what: str, hint: str) -> Element:
+    """Parse ``data`` as XML, refusing DTDs and entities; every failure is an EvidenceError."""
+    if not data.strip():
+        raise EvidenceError(f"{source}: file is empty, expected {what}", hint=hint)
+    if _HTML.match(data):
+        raise EvidenceError(f"{source}: is an HTML page, not {what}", hint=hint)
+    try:
+        return SafeElementTree.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as error:
+        raise EvidenceError(
+            f"{source}: refused XML with a DOCTYPE or entities ({type(error).__name__})",
+            hint=hint,
+        ) from error
+    except ParseError as error:
+        raise EvidenceError(f"{source}: not well-formed XML ({one_line(str(error))})") from error
+    except (ValueError, LookupError) as error:  # unknown or broken encoding declarations
+        raise EvidenceError(f"{source}: unreadable XML ({one_line(str(error))})") from error

@@ -1,0 +1,1 @@
+"""A tiny shop whose coverage the evidence tests measure."""
