@@ -108,10 +108,14 @@ def gate(
 
 
 def report(
-    *gates: GateResult, release: str | None = "1.4.0", audit_seq: int | None = 12
+    *gates: GateResult,
+    release: str | None = "1.4.0",
+    audit_seq: int | None = 12,
+    approvals: tuple[RoleSignoff, ...] = (),
 ) -> RunReport:
     """A run report of ``gates`` for project ``shop``."""
     return RunReport(
+        approvals=approvals,
         project="shop",
         release=release,
         generated_at="2026-11-27T12:00:00Z",

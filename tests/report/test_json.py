@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gonogo.gates.results import CriterionResult, Status
+from gonogo.gates.results import CriterionResult, RoleSignoff, SignoffState, Status
 from gonogo.report import Format, ReportError, ReportKind, render
 from tests.report import AUDIT_HASH, criterion, gate, go_report, mixed_report, report
 
@@ -27,6 +27,7 @@ TOP_LEVEL_KEYS = [
     "counts",
     "audit_head",
     "gates",
+    "approvals",
 ]
 
 
@@ -175,4 +176,31 @@ def test_the_documented_example_has_the_shape_of_real_output() -> None:
     docs = DOCS.read_text(encoding="utf-8")
     example = json.loads(docs.split("```json\n", 1)[1].split("```", 1)[0])
 
-    assert _shape(example) == _shape(parsed())
+    with_approval = render(
+        report(
+            *go_report().gates,
+            approvals=(RoleSignoff("qa", SignoffState.VALID, "quinn@example.com", "2026-11-27"),),
+        ),
+        Format.JSON,
+        kind=ReportKind.STATUS,
+    )
+    assert _shape(example) == _shape(json.loads(with_approval))
+
+
+def test_status_json_lists_policy_approvals_by_role() -> None:
+    run = report(
+        *go_report().gates,
+        approvals=(
+            RoleSignoff("qa", SignoffState.VALID, "quinn@example.com", "2026-11-27T10:00:00Z"),
+            RoleSignoff("security", SignoffState.STALE, "sam@example.com", "2026-11-20T10:00:00Z"),
+        ),
+    )
+    document = json.loads(render(run, Format.JSON, kind=ReportKind.STATUS))
+    assert [(a["role"], a["state"], a["identity"]) for a in document["approvals"]] == [
+        ("qa", "valid", "quinn@example.com"),
+        ("security", "stale", "sam@example.com"),
+    ]
+    markdown = render(run, Format.MARKDOWN, kind=ReportKind.STATUS)
+    assert "Policy approval" in markdown
+    assert "- [x] qa" in markdown
+    assert "- [ ] security" in markdown

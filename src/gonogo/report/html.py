@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from gonogo.gates.results import CriterionResult, GateResult, RunReport, SignoffState
+from gonogo.gates.results import CriterionResult, GateResult, RoleSignoff, RunReport, SignoffState
 from gonogo.report.interface import (
     ReportError,
     ReportKind,
@@ -87,6 +87,16 @@ def render_html(report: RunReport, *, kind: ReportKind, color: bool, width: int)
         counts_line=counts_line(report),
         audit_line=audit_line(report.audit_head),
         gates=[_gate(gate) for gate in report.gates],
+        approvals=[_signoff(approval) for approval in report.approvals],
+    )
+
+
+def _signoff(signoff: RoleSignoff) -> _Signoff:
+    return _Signoff(
+        role=signoff.role,
+        state=signoff.state.value,
+        ticked=signoff.state is SignoffState.VALID,
+        text=signoff_text(signoff),
     )
 
 
@@ -125,15 +135,7 @@ def _gate(gate: GateResult) -> _Gate:
         score=format_score(gate.score) if gate.score is not None else None,
         owners=", ".join(gate.owners) if gate.owners else "none",
         rows=tuple(_row(criterion) for criterion in gate.criteria),
-        signoffs=tuple(
-            _Signoff(
-                role=signoff.role,
-                state=signoff.state.value,
-                ticked=signoff.state is SignoffState.VALID,
-                text=signoff_text(signoff),
-            )
-            for signoff in signoffs_of(gate)
-        ),
+        signoffs=tuple(_signoff(signoff) for signoff in signoffs_of(gate)),
         reasons=gate.reasons,
     )
 

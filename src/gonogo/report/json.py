@@ -26,6 +26,7 @@ def report_document(report: RunReport, *, kind: ReportKind) -> dict[str, Any]:
         "counts": report.counts(),
         "audit_head": report.audit_head.to_json() if report.audit_head else None,
         "gates": [gate.to_json() for gate in report.gates],
+        "approvals": [approval.to_json() for approval in report.approvals],
     }
 
 

@@ -55,6 +55,9 @@ def render_markdown(report: RunReport, *, kind: ReportKind, color: bool, width: 
     lines = [*_head(report, kind)]
     if not report.gates:
         lines += ["", "_No gates were evaluated._"]
+    if report.approvals:
+        lines += ["", "## Policy approval (Phase-1 exit)", ""]
+        lines += [_signoff_item(a) for a in report.approvals]
     for gate in report.gates:
         lines += ["", *_gate(gate)]
     lines += ["", "---", "", _one_line(audit_line(report.audit_head))]

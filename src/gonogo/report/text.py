@@ -77,6 +77,11 @@ def render_text(report: RunReport, *, kind: ReportKind, color: bool, width: int)
         highlight=False,
     )
     console.print(_title(report, kind))
+    if report.approvals:
+        console.print()
+        console.print(Text("policy approval (Phase-1 exit):"))
+        for approval in report.approvals:
+            console.print(Text(f"  {approval.role}: {signoff_text(approval)}"))
     for gate in report.gates:
         console.print()
         _print_gate(console, gate)
