@@ -18,7 +18,7 @@ from typing import Literal
 from xml.etree.ElementTree import Element
 
 from gonogo.errors import EvidenceError
-from gonogo.evidence.xml import load_xml, one_line
+from gonogo.evidence.xml import count_attribute, load_xml, local_name, one_line
 
 CoverageFormat = Literal["coverage.py-json", "cobertura"]
 
@@ -172,9 +172,9 @@ def _json_int(
 
 def _parse_cobertura(data: bytes, source: str) -> CoverageReport:
     root = _xml_root(data, source)
-    if _local(root.tag) != "coverage":
+    if local_name(root.tag) != "coverage":
         raise EvidenceError(
-            f"{source}: root element is <{one_line(_local(root.tag))}>, expected <coverage>",
+            f"{source}: root element is <{one_line(local_name(root.tag))}>, expected <coverage>",
             hint=_HINT,
         )
     lines_by_file: dict[str, dict[int, tuple[int, int, int]]] = {}
@@ -199,8 +199,8 @@ def _parse_cobertura(data: bytes, source: str) -> CoverageReport:
 
 def _cobertura_line(line: Element, source: str) -> tuple[int, int, int, int]:
     """(number, hits, branches, covered branches) of one ``<line>``."""
-    number = _xml_int(line, "number", source)
-    hits = _xml_int(line, "hits", source)
+    number = count_attribute(line, "number", source, optional=False)
+    hits = count_attribute(line, "hits", source, optional=False)
     branches = taken = 0
     if line.get("branch", "").lower() == "true":
         match = _CONDITION.search(line.get("condition-coverage", ""))
@@ -222,11 +222,11 @@ def _cobertura_file(name: str, lines: Mapping[int, tuple[int, int, int]]) -> Fil
 def _cobertura_percent(root: Element, files: tuple[FileCoverage, ...], source: str) -> float:
     """The root's totals (what the producer measured), else the sum over files."""
     if root.get("lines-valid") is not None:
-        covered = _xml_int(root, "lines-covered", source) + _xml_int(
-            root, "branches-covered", source, optional=True
+        covered = count_attribute(root, "lines-covered", source, optional=False) + count_attribute(
+            root, "branches-covered", source
         )
-        total = _xml_int(root, "lines-valid", source) + _xml_int(
-            root, "branches-valid", source, optional=True
+        total = count_attribute(root, "lines-valid", source, optional=False) + count_attribute(
+            root, "branches-valid", source
         )
         _check_covered(covered, total, "<coverage>", source)
         return _percent(covered, total)
@@ -248,22 +248,6 @@ def _cobertura_percent(root: Element, files: tuple[FileCoverage, ...], source: s
 def _check_covered(covered: int, total: int, where: str, source: str) -> None:
     if covered > total:
         raise EvidenceError(f"{source}: {where} claims {covered} covered of only {total}")
-
-
-def _xml_int(element: Element, name: str, source: str, *, optional: bool = False) -> int:
-    raw = element.get(name, "").strip()
-    if not raw and optional:
-        return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise EvidenceError(
-            f"{source}: <{_local(element.tag)}> attribute {name}={one_line(raw)[:60]!r} "
-            "is not a non-negative whole number"
-        )
-    return value
 
 
 def _xml_root(data: bytes, source: str) -> Element:
@@ -324,7 +308,3 @@ def _matches(form: _Form, path: _Form) -> bool:
 
 def _segments(path: str) -> _Form:
     return tuple(re.sub(r"/+", "/", path.replace("\\", "/")).rstrip("/").split("/"))
-
-
-def _local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""

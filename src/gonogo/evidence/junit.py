@@ -17,7 +17,7 @@ from typing import Literal
 from xml.etree.ElementTree import Element
 
 from gonogo.errors import EvidenceError
-from gonogo.evidence.xml import load_xml, one_line
+from gonogo.evidence.xml import count_attribute, load_xml, local_name, one_line
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 
@@ -97,7 +97,7 @@ def parse_junit(data: bytes, *, source: str) -> JUnitSummary:
     Raises :class:`EvidenceError` for anything that is not a readable JUnit report.
     """
     root = _xml_root(data, source)
-    tag = _local(root.tag)
+    tag = local_name(root.tag)
     if tag not in _ROOTS:
         raise EvidenceError(
             f"{source}: root element is <{one_line(tag)}>, expected <testsuites> or <testsuite>",
@@ -146,12 +146,12 @@ def _walk(element: Element, source: str, cases: list[JUnitCase], *, depth: int) 
     if depth > _MAX_DEPTH:
         raise EvidenceError(f"{source}: test suites nest more than {_MAX_DEPTH} levels deep")
     declared = _declared_counts(element, source)
-    is_suite = _local(element.tag) == "testsuite"
+    is_suite = local_name(element.tag) == "testsuite"
     suite_name = element.get("name", "") if is_suite else ""
     counts = _Counts()
     seen_child = False
     for child in element:
-        tag = _local(child.tag)
+        tag = local_name(child.tag)
         if tag in _ROOTS:
             seen_child = True
             counts += _walk(child, source, cases, depth=depth + 1)
@@ -169,10 +169,10 @@ def _walk(element: Element, source: str, cases: list[JUnitCase], *, depth: int) 
 def _declared_counts(element: Element, source: str) -> _Counts:
     """The counts a suite's attributes claim; used only when it lists no cases."""
     return _Counts(
-        tests=_count_attr(element, "tests", source),
-        failures=_count_attr(element, "failures", source),
-        errors=_count_attr(element, "errors", source),
-        skipped=_count_attr(element, "skipped", source),
+        tests=count_attribute(element, "tests", source),
+        failures=count_attribute(element, "failures", source),
+        errors=count_attribute(element, "errors", source),
+        skipped=count_attribute(element, "skipped", source),
     )
 
 
@@ -181,7 +181,7 @@ def _check_consistent(element: Element, counts: _Counts, source: str) -> None:
     # tests="0" errors="1" around the case of a suite that failed to run.
     if counts.failures + counts.errors + counts.skipped > counts.tests:
         raise EvidenceError(
-            f"{source}: <{_local(element.tag)} name={element.get('name', '')!r}> counts "
+            f"{source}: <{local_name(element.tag)} name={element.get('name', '')!r}> counts "
             f"{counts.failures} failures, {counts.errors} errors and {counts.skipped} skipped "
             f"in only {counts.tests} tests"
         )
@@ -221,26 +221,10 @@ def _time_of(root: Element, source: str, cases: list[JUnitCase]) -> float:
     """The report's duration: the root's ``time`` or else its suites' or cases' times."""
     if root.get("time", "").strip():
         return _time_attr(root, source)
-    suites = [child for child in root if _local(child.tag) == "testsuite"]
+    suites = [child for child in root if local_name(child.tag) == "testsuite"]
     if suites and all(suite.get("time", "").strip() for suite in suites):
         return math.fsum(_time_attr(suite, source) for suite in suites)
     return math.fsum(case.time for case in cases)
-
-
-def _count_attr(element: Element, name: str, source: str) -> int:
-    raw = element.get(name, "").strip()
-    if not raw:
-        return 0
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise EvidenceError(
-            f"{source}: <{_local(element.tag)}> attribute {name}={one_line(raw)[:60]!r} "
-            "is not a non-negative whole number"
-        )
-    return value
 
 
 def _time_attr(element: Element, source: str) -> float:
@@ -254,7 +238,7 @@ def _time_attr(element: Element, source: str) -> float:
         value = -1.0
     if not math.isfinite(value) or value < 0:
         raise EvidenceError(
-            f"{source}: <{_local(element.tag)}> attribute time={one_line(raw)[:60]!r} "
+            f"{source}: <{local_name(element.tag)}> attribute time={one_line(raw)[:60]!r} "
             "is not a non-negative number of seconds"
         )
     return value
@@ -270,15 +254,8 @@ def _message(detail: Element | None) -> str | None:
 
 
 def _first_child(element: Element, tag: str) -> Element | None:
-    return next((child for child in element if _local(child.tag) == tag), None)
+    return next((child for child in element if local_name(child.tag) == tag), None)
 
 
 def _nonblank_lines(text: str) -> Iterator[str]:
     return (line.strip() for line in text.splitlines() if line.strip())
-
-
-def _local(tag: object) -> str:
-    """The tag without an XML namespace; comments and processing instructions give ''."""
-    if not isinstance(tag, str):
-        return ""
-    return tag.rpartition("}")[2]

@@ -35,3 +35,27 @@ def load_xml(data: bytes, *, source: str, what: str, hint: str) -> Element:
         raise EvidenceError(f"{source}: not well-formed XML ({one_line(str(error))})") from error
     except (ValueError, LookupError) as error:  # unknown or broken encoding declarations
         raise EvidenceError(f"{source}: unreadable XML ({one_line(str(error))})") from error
+
+
+def local_name(tag: object) -> str:
+    """The tag without an XML namespace; comments and processing instructions give ''."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def count_attribute(element: Element, name: str, source: str, *, optional: bool = True) -> int:
+    """A non-negative whole-number attribute; a missing one is 0 when ``optional``."""
+    raw = element.get(name, "").strip()
+    if not raw and optional:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise EvidenceError(
+            f"{source}: <{local_name(element.tag)}> attribute {name}={one_line(raw)[:60]!r} "
+            "is not a non-negative whole number"
+        )
+    return value
