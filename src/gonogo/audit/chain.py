@@ -173,6 +173,17 @@ def verify(conn: Connection, checkpoint: AuditHead | None = None) -> Verificatio
                 f"event #{expected_seq} is missing (deleted): the trail jumps to #{event.seq}",
                 checkpoint,
             )
+        # the link first: a row moved to another seq also fails its hash (seq is hashed),
+        # and would be reported as edited when it was inserted or reordered
+        if event.prev_hash != prev:
+            return _bad(
+                checked,
+                prev,
+                event.seq,
+                f"event #{event.seq} ({event.type}) does not follow event #{event.seq - 1}: "
+                "events were inserted or reordered",
+                checkpoint,
+            )
         recomputed = event_hash(
             seq=event.seq,
             ts=event.ts,
@@ -189,15 +200,6 @@ def verify(conn: Connection, checkpoint: AuditHead | None = None) -> Verificatio
                 f"event #{event.seq} ({event.type}) does not match its hash: it was edited",
                 checkpoint,
             )
-        if event.prev_hash != prev:
-            return _bad(
-                checked,
-                prev,
-                event.seq,
-                f"event #{event.seq} ({event.type}) does not follow event #{event.seq - 1}: "
-                "events were inserted or reordered",
-                checkpoint,
-            )
         prev = event.hash
         if checkpoint is not None and event.seq == checkpoint.seq:
             at_checkpoint = event.hash
@@ -209,7 +211,7 @@ def verify(conn: Connection, checkpoint: AuditHead | None = None) -> Verificatio
         return _bad(
             checked,
             prev,
-            stored.seq,
+            min(stored.seq, last.seq + 1),
             f"the trail ends at event #{last.seq} but the store's head records #{stored.seq}: "
             "events were cut off or the head was altered",
             checkpoint,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -25,6 +26,7 @@ from gonogo.digest import sha256_bytes, sha256_file, sha256_json
 from gonogo.gates.results import EvidenceRef, Status
 
 _MAX_TAIL_BYTES = 64 * 1024
+_GRACE_SECONDS = 3.0
 
 
 class CommandParams(CheckParams):
@@ -151,11 +153,24 @@ class CommandCheck:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the command and everything it started: TERM, a grace period, then KILL."""
+    deadline = time.monotonic() + _GRACE_SECONDS
+    _signal_group(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=_GRACE_SECONDS)
+    # children may outlive the command itself (or ignore TERM): the rest of the grace, then KILL
+    while _signal_group(proc.pid, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _signal_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()  # communicate() never finished, so the pipe is still open
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Send ``signum`` to the process group; False when no process is left in it."""
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=3)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.killpg(pgid, signum)
     except ProcessLookupError:
-        proc.wait()
+        return False
+    return True

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from gonogo.digest import sha256_json
 from gonogo.errors import PolicyError
 from gonogo.policy.locate import Locator, format_path
-from gonogo.policy.model import Policy
+from gonogo.policy.model import LocatedErrors, Policy
 
 POLICY_FILE = "gonogo.toml"
 PYPROJECT = "pyproject.toml"
@@ -112,12 +112,19 @@ def load_policy(file: Path) -> LoadedPolicy:
         raise PolicyError(
             f"{file}: not valid TOML: {exc}", hint="fix the syntax at that line"
         ) from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise PolicyError(
+            f"{file}: not valid TOML: arrays or tables nested too deeply",
+            hint="flatten the nesting",
+        ) from None
     prefix: tuple[str, ...] = ()
     if file.name == PYPROJECT:
         prefix = ("tool", "gonogo")
-        data = data.get("tool", {}).get("gonogo")
-        if not isinstance(data, dict):
+        tool = data.get("tool")
+        table = tool.get("gonogo") if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
             raise PolicyError(f"{file}: no [tool.gonogo] table", hint="add one or use gonogo.toml")
+        data = table
     locator = Locator(text, prefix)
     try:
         policy = Policy.model_validate(data)
@@ -128,8 +135,18 @@ def load_policy(file: Path) -> LoadedPolicy:
 
 def _problems(file: Path, locator: Locator, exc: ValidationError) -> list[Problem]:
     problems = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    inner = {tuple(e["loc"])[:n] for e in errors for n in range(len(e["loc"]))}
+    for error in errors:
         path = tuple(error["loc"])
+        if error["type"] == "too_short" and path in inner:
+            continue  # pydantic's echo of items that failed inside: "at least 1 item, not 0"
+        located = error.get("ctx", {}).get("error")
+        if isinstance(located, LocatedErrors):
+            for relative, text in located.problems:
+                full = (*path, *relative)
+                problems.append(Problem(file, format_path(full), locator.line(full), text))
+            continue
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] not in {"missing", "value_error"} and "input" in error:
             message += f" (found {_short(error['input'])})"

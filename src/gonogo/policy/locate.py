@@ -7,6 +7,7 @@ line of its nearest located ancestor is used.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -31,16 +32,23 @@ class Locator:
     def _scan(self, text: str) -> None:
         counters: dict[KeyPath, int] = {}
         current: KeyPath = ()
-        for number, line in enumerate(text.splitlines(), start=1):
+        # TOML breaks lines only at LF (or CRLF); str.splitlines would also split inside
+        # strings at U+2028, form feeds and the like, and shift every later line number
+        for number, raw in enumerate(text.split("\n"), start=1):
+            line = raw.removesuffix("\r")
             header = _HEADER.match(line)
             if header:
                 current = self._header_path(header, counters)
                 self._lines.setdefault(current, number)
+                if current and isinstance(current[-1], int):  # the array itself: first element
+                    self._lines.setdefault(current[:-1], number)
                 continue
             key = _KEY.match(line)
             if key and current is not None:
-                path = current + _split_dotted(key.group(1))
-                self._lines.setdefault(path, number)
+                parts = _split_dotted(key.group(1))
+                # `threshold.min = 1` also places `threshold`, the table it implicitly opens
+                for end in range(1, len(parts) + 1):
+                    self._lines.setdefault(current + parts[:end], number)
 
     def _header_path(self, header: re.Match[str], counters: dict[KeyPath, int]) -> KeyPath:
         names = _split_dotted(header.group(2))
@@ -77,5 +85,7 @@ def format_path(path: Sequence[str | int]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            # a quoted TOML key may hold a newline; keep the problem on one line
+            name = part if part.isprintable() else json.dumps(part)
+            out += f".{name}" if out else name
     return out or "(top level)"

@@ -6,6 +6,7 @@ validated here. Every model is frozen: a loaded policy never changes.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from enum import StrEnum
@@ -21,8 +22,25 @@ Ident = Annotated[str, Field(pattern=IDENT, max_length=64)]
 STANDARD_ROLES = ("engineering", "qa", "security", "operations")
 
 
+Located = tuple[tuple[str | int, ...], str]
+"""A problem found after parsing: the key path (relative to the model) and the message."""
+
+
+class LocatedErrors(ValueError):
+    """Cross-field problems of one model, each at the key path it is about.
+
+    Pydantic reports a model validator's error at the model itself; the loader
+    reads ``problems`` from the error's context to point at the exact key and line.
+    """
+
+    def __init__(self, problems: list[Located]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # nan and inf have no JSON form, and the policy's digest is taken over its JSON
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Aggregation(StrEnum):
@@ -73,6 +91,23 @@ class Criterion(_Frozen):
     source: Literal["run", "ingest"] = "run"
     timeout: float = Field(default=300.0, gt=0, le=86_400)
 
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _has_non_finite(value):
+            raise ValueError("params must not hold nan or inf (they have no JSON form)")
+        return value
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
 
 class Gate(_Frozen):
     """A named set of criteria with owner roles who sign off."""
@@ -88,13 +123,27 @@ class Gate(_Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> Gate:
+        found: list[Located] = []
         seen: set[str] = set()
-        for criterion in self.criteria:
+        for index, criterion in enumerate(self.criteria):
             if criterion.id in seen:
-                raise ValueError(f"criterion id {criterion.id!r} appears twice in gate {self.id!r}")
+                found.append(
+                    (
+                        ("criteria", index, "id"),
+                        f"criterion id {criterion.id!r} appears twice in gate {self.id!r}",
+                    )
+                )
             seen.add(criterion.id)
         if self.warn_score > self.pass_score:
-            raise ValueError("`warn_score` must not be above `pass_score`")
+            found.append(
+                (
+                    ("warn_score",),
+                    f"`warn_score` must not be above `pass_score` "
+                    f"(found {self.warn_score:g} > {self.pass_score:g})",
+                )
+            )
+        if found:
+            raise LocatedErrors(found)
         return self
 
 
@@ -141,22 +190,47 @@ class Policy(_Frozen):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
-        gate_ids: set[str] = set()
-        for gate in self.gates:
-            if gate.id in gate_ids:
-                raise ValueError(f"gate id {gate.id!r} appears twice")
-            gate_ids.add(gate.id)
-            for role in gate.owners:
+        found: list[Located] = []
+        roles = ", ".join(self.owners) or "none"
+        first_at: dict[str, int] = {}
+        for gi, gate in enumerate(self.gates):
+            if gate.id in first_at:
+                found.append(
+                    (
+                        ("gates", gi, "id"),
+                        f"gate id {gate.id!r} appears twice (first at gates[{first_at[gate.id]}])",
+                    )
+                )
+            first_at.setdefault(gate.id, gi)
+            for ri, role in enumerate(gate.owners):
                 if role not in self.owners:
-                    raise ValueError(
-                        f"gate {gate.id!r} names owner role {role!r}, which is not under [owners]"
+                    found.append(
+                        (
+                            ("gates", gi, "owners", ri),
+                            f"gate {gate.id!r} names owner role {role!r}, which is not under "
+                            f"[owners] (roles there: {roles})",
+                        )
                     )
         known = {f"{g.id}.{c.id}" for g in self.gates for c in g.criteria}
-        for waiver in self.waivers:
+        for wi, waiver in enumerate(self.waivers):
             if waiver.criterion not in known:
-                raise ValueError(f"waiver names criterion {waiver.criterion!r}, which no gate has")
+                found.append(
+                    (
+                        ("waivers", wi, "criterion"),
+                        f"waiver names criterion {waiver.criterion!r}, which no gate has "
+                        "(expected GATE.CRITERION of a criterion in this policy)",
+                    )
+                )
             if waiver.approver not in self.owners:
-                raise ValueError(f"waiver approver {waiver.approver!r} is not an owner role")
+                found.append(
+                    (
+                        ("waivers", wi, "approver"),
+                        f"waiver approver {waiver.approver!r} is not an owner role "
+                        f"(roles: {roles})",
+                    )
+                )
+        if found:
+            raise LocatedErrors(found)
         return self
 
     def gate(self, gate_id: str) -> Gate | None:

@@ -48,8 +48,14 @@ params = {{ path = "RUNBOOK.md", sections = ["Deploy", "Rollback"] }}
 """
 
 
+def _clean(text: str) -> str:
+    # inside a one-line TOML string (and a comment): no quotes, backslashes, line breaks,
+    # control characters or undecodable bytes from a folder name
+    return "".join(ch for ch in text if ch not in '"\\' and ch.isprintable()).strip()
+
+
 def starter(name: str, identity: str) -> str:
     """The starter policy text for a project."""
-    safe_name = name.replace('"', "").replace("\\", "") or "project"
-    safe_identity = identity.replace('"', "").replace("\\", "")
+    safe_name = _clean(name) or "project"
+    safe_identity = _clean(identity) or "owner@example.com"
     return STARTER.format(name=safe_name, identity=safe_identity)

@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
@@ -57,7 +59,7 @@ class Store:
     def __init__(self, url: str, *, lock_timeout: float = 15.0) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ConfigError(
                 f"store URL {_redact(url)!r} is not a database URL",
                 hint="use sqlite:///path/state.db or postgresql://user@host/db",
@@ -101,7 +103,10 @@ class Store:
             engine = create_engine(
                 self.url,
                 pool_pre_ping=True,
-                connect_args={"options": f"-c lock_timeout={int(self.lock_timeout * 1000)}"},
+                # lock_timeout=0 means "wait forever" to PostgreSQL, not "do not wait"
+                connect_args={
+                    "options": f"-c lock_timeout={max(1, int(self.lock_timeout * 1000))}"
+                },
             )
         except ModuleNotFoundError:
             raise ConfigError(
@@ -112,9 +117,14 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction."""
-        with self._translate(), self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read transaction: one snapshot of the store throughout."""
+        with self._translate(), self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                # as SQLite's read transactions: a commit between two reads (the audit
+                # events, then the head) must not make the store look inconsistent
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -159,7 +169,7 @@ class Store:
             if current == head:
                 return
             script = ScriptDirectory(str(MIGRATIONS))
-            if current is not None and script.get_revision(current) is None:
+            if current is not None and not _known_revision(script, current):
                 raise SchemaTooNewError(
                     f"the store at {self.display_url} has schema {current!r}, "
                     f"newer than this gonogo knows ({head!r})",
@@ -184,7 +194,15 @@ class Store:
                 yield
                 return
             lock_path = Path(database + ".migrate.lock")
-            with lock_path.open("a") as handle:
+            try:
+                handle = lock_path.open("a")
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot use the store at {self.display_url}: "
+                    f"cannot create {lock_path}: {exc.strerror}",
+                    hint="check that the store's folder is writable",
+                ) from None
+            with handle:
                 fcntl.flock(handle, fcntl.LOCK_EX)
                 try:
                     yield
@@ -214,6 +232,14 @@ def open_store(url: str, *, lock_timeout: float = 15.0) -> Store:
         store.close()
         raise
     return store
+
+
+def _known_revision(script: ScriptDirectory, revision: str) -> bool:
+    # alembic raises for a revision it has no script for, rather than returning None
+    try:
+        return script.get_revision(revision) is not None
+    except (CommandError, RevisionError):
+        return False
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
