@@ -58,6 +58,8 @@ class CommandCheck:
     name: ClassVar[str] = "command"
     version: ClassVar[str] = "1"
     params_model: ClassVar[type[CheckParams]] = CommandParams
+    accepts_threshold: ClassVar[bool] = False
+    reads_evidence_files: ClassVar[bool] = False
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:
         """Cacheable only when the policy lists the files the command depends on."""

@@ -33,6 +33,8 @@ class CoverageCheck:
     name: ClassVar[str] = "coverage"
     version: ClassVar[str] = "1"
     params_model: ClassVar[type[CheckParams]] = CoverageParams
+    accepts_threshold: ClassVar[bool] = True
+    reads_evidence_files: ClassVar[bool] = True
     lower_is_better: ClassVar[bool] = False
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:

@@ -36,6 +36,8 @@ class FileCheck:
     name: ClassVar[str] = "file"
     version: ClassVar[str] = "1"
     params_model: ClassVar[type[CheckParams]] = FileParams
+    accepts_threshold: ClassVar[bool] = False
+    reads_evidence_files: ClassVar[bool] = True
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:
         """The file itself."""

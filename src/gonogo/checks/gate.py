@@ -30,6 +30,8 @@ class GateCheck:
     name: ClassVar[str] = "gate"
     version: ClassVar[str] = "1"
     params_model: ClassVar[type[CheckParams]] = GateParams
+    accepts_threshold: ClassVar[bool] = False
+    reads_evidence_files: ClassVar[bool] = False
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:
         """Depends on store state, so never cached."""

@@ -147,6 +147,10 @@ class Check(Protocol):
     name: ClassVar[str]
     version: ClassVar[str]
     params_model: ClassVar[type[CheckParams]]
+    # optional class attributes the engine reads with getattr (defaults in brackets):
+    # accepts_threshold [True]: a criterion's `threshold` applies to the measured value;
+    # reads_evidence_files [True]: `source = "ingest"` can feed it a file;
+    # lower_is_better [False]: direction for relative thresholds.
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:
         """What the observation depends on (the cache key)."""

@@ -35,6 +35,8 @@ class JUnitCheck:
     name: ClassVar[str] = "junit"
     version: ClassVar[str] = "1"
     params_model: ClassVar[type[CheckParams]] = JUnitParams
+    accepts_threshold: ClassVar[bool] = True
+    reads_evidence_files: ClassVar[bool] = True
     lower_is_better: ClassVar[bool] = False
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:

@@ -31,6 +31,8 @@ class SignoffCheck:
     name: ClassVar[str] = "signoff"
     version: ClassVar[str] = "1"
     params_model: ClassVar[type[CheckParams]] = SignoffParams
+    accepts_threshold: ClassVar[bool] = False
+    reads_evidence_files: ClassVar[bool] = False
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:
         """Depends on store state, so never cached."""

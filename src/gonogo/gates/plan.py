@@ -113,6 +113,7 @@ def _plan_all(loaded: LoadedPolicy, found: list[Problem]) -> list[PlannedGate]:
                         message = f"`{criterion.check}` check needs this parameter"
                     found.append(loaded.problem(path, message))
                 continue
+            found.extend(_fit_problems(loaded, where, criterion, check))
             for target in referenced_gates(params):
                 if target not in gate_ids:
                     found.append(
@@ -135,6 +136,30 @@ def _plan_all(loaded: LoadedPolicy, found: list[Problem]) -> list[PlannedGate]:
             )
         )
     return planned
+
+
+def _fit_problems(
+    loaded: LoadedPolicy, where: tuple[str | int, ...], criterion: Criterion, check: Check
+) -> list[Problem]:
+    """Criterion keys the check type cannot honour, which would otherwise do nothing."""
+    found = []
+    if criterion.threshold is not None and not getattr(check, "accepts_threshold", True):
+        found.append(
+            loaded.problem(
+                (*where, "threshold"),
+                f"the `{criterion.check}` check has no measured value to hold to a threshold; "
+                "remove `threshold` or use the check's own parameters",
+            )
+        )
+    if criterion.source == "ingest" and not getattr(check, "reads_evidence_files", True):
+        found.append(
+            loaded.problem(
+                (*where, "source"),
+                f"the `{criterion.check}` check reads no report file, so "
+                '`source = "ingest"` cannot feed it; remove `source`',
+            )
+        )
+    return found
 
 
 def _find_cycle(graph: dict[str, frozenset[str]]) -> list[str] | None:
