@@ -30,10 +30,14 @@ def _render(report: RunReport, fmt: Format, out: Path | None, kind: ReportKind) 
 def check(
     ctx: typer.Context,
     gate: Annotated[
-        list[str] | None, typer.Option("--gate", "-g", help="Only this gate (repeatable).")
+        list[str] | None,
+        typer.Option("--gate", "-g", metavar="GATE", help="Only this gate (repeatable)."),
     ] = None,
     phase: Annotated[
-        int | None, typer.Option("--phase", "-p", min=1, max=8, help="Only gates of this phase.")
+        int | None,
+        typer.Option(
+            "--phase", "-p", min=1, max=8, metavar="1-8", help="Only gates of this phase."
+        ),
     ] = None,
     release: ReleaseOption = None,
     jobs: Annotated[
@@ -43,6 +47,7 @@ def check(
             "-j",
             min=1,
             max=64,
+            metavar="N",
             envvar=settings.ENV_JOBS,
             help="Criteria run at once (default: the policy's project.jobs).",
         ),
@@ -104,6 +109,7 @@ def signoff(
     """Approve a gate's current evaluation as an owner; identity from GONOGO_USER or git."""
     ws = workspace(ctx.ensure_object(Globals), signer=True)
     loaded = ws.require_policy()
+    plan.build(loaded)  # a policy that cannot run cannot be signed against either
     target = loaded.policy.gate(gate)
     if target is None:
         known = ", ".join(g.id for g in loaded.policy.gates)
@@ -160,9 +166,15 @@ def ingest(
     loaded = ws.require_policy()
     gate_id, _, criterion_id = criterion.partition(".")
     gate = loaded.policy.gate(gate_id)
-    if gate is None or not any(c.id == criterion_id for c in gate.criteria):
+    target = next((c for c in gate.criteria if c.id == criterion_id), None) if gate else None
+    if target is None:
         known = ", ".join(f"{g.id}.{c.id}" for g in loaded.policy.gates for c in g.criteria)
         raise UsageError(f"no criterion {criterion!r} in the policy", hint=f"criteria are: {known}")
+    if target.source != "ingest":
+        raise UsageError(
+            f"criterion {criterion} collects its own evidence, so a pushed file would be ignored",
+            hint='set `source = "ingest"` on it in the policy to take pushed evidence',
+        )
     with ws.store.read() as conn:
         current = releases.current(conn, release)
     digest = evidence_store.ingest(ws, ref=criterion, file=file, release=current)

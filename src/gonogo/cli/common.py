@@ -16,7 +16,11 @@ FormatOption = Annotated[
 OutputOption = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write the report to FILE instead of stdout.", dir_okay=False
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to FILE instead of stdout.",
+        dir_okay=False,
     ),
 ]
 ReleaseOption = Annotated[
@@ -24,6 +28,7 @@ ReleaseOption = Annotated[
     typer.Option(
         "--release",
         "-r",
+        metavar="VERSION",
         envvar=settings.ENV_RELEASE,
         help="Release version (default: the newest open release).",
     ),

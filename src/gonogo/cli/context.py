@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gonogo.cli import settings
 from gonogo.policy.load import find_policy, load_policy
-from gonogo.store.db import open_store
+from gonogo.store.db import Store, open_store
 from gonogo.workspace import Workspace
 
 
@@ -19,6 +19,15 @@ class Globals:
     database_url: str | None = None
 
 
+_opened: list[Store] = []
+
+
+def close_workspaces() -> None:
+    """Release the stores commands opened (the CLI's error boundary calls this)."""
+    while _opened:
+        _opened.pop().close()
+
+
 def workspace(options: Globals, *, policy: bool = True, signer: bool = False) -> Workspace:
     """Open the project's workspace: policy loaded first (cheap to fail), then the store."""
     root = settings.project_root(options.project)
@@ -27,4 +36,5 @@ def workspace(options: Globals, *, policy: bool = True, signer: bool = False) ->
     store = open_store(
         settings.database_url(options.database_url, root), lock_timeout=settings.lock_timeout()
     )
+    _opened.append(store)
     return Workspace(root=root, store=store, actor=who, policy=loaded)

@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from gonogo import __version__
 from gonogo.cli import audit_cmd, commands, policy_cmd, release_cmd, settings
-from gonogo.cli.context import Globals
+from gonogo.cli.context import Globals, close_workspaces
 from gonogo.errors import ExitCode, GonogoError
 
 app = typer.Typer(
@@ -92,25 +91,24 @@ def _error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run gonogo with ``argv`` (default: the process arguments); return the exit code."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    args = [_text(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     try:
         result = app(args=args, prog_name="gonogo", standalone_mode=False)
     except GonogoError as exc:
         _error(str(exc))
         return int(exc.exit_code)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        sys.stderr.write(exc.format_message() if hasattr(exc, "format_message") else "")
+    except typer.TyperException as exc:
+        # typer (>= 0.29) vendors click; its parse errors all derive from TyperException
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+            return ExitCode.USAGE
+        ctx = getattr(exc, "ctx", None)
+        hint = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
+        _error(f"{exc.format_message().rstrip('.')}{hint}")
         return ExitCode.USAGE
-    except click.UsageError as exc:
-        hint = f"; see `{exc.ctx.command_path} --help`" if exc.ctx else ""
-        _error(f"{exc.format_message()}{hint}")
-        return ExitCode.USAGE
-    except click.ClickException as exc:
-        _error(exc.format_message())
-        return ExitCode.USAGE
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("gonogo: interrupted\n")
         return ExitCode.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the one boundary that turns a crash into exit 3
@@ -118,7 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         where = f"; details in {log}" if log else ""
         _error(f"internal error: {type(exc).__name__}: {exc}{where}; please report it")
         return ExitCode.INTERNAL
+    finally:
+        close_workspaces()
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _text(arg: str) -> str:
+    """An argument as clean text: bytes that were not UTF-8 become U+FFFD, not surrogates."""
+    return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def run() -> None:

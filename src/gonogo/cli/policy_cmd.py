@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,6 +88,12 @@ def approve(
     role: Annotated[str, typer.Option("--role", help="The owner role you approve for.")],
     release: ReleaseOption = None,
     note: Annotated[str | None, typer.Option("--note", help="A note kept with it.")] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign-key", help="Also sign with this SSH key (ssh-keygen -Y sign).", dir_okay=False
+        ),
+    ] = None,
 ) -> int:
     """Approve the current policy for a release (Phase-1 exit); a changed policy needs it again."""
     ws = workspace(_options(ctx), signer=True)
@@ -106,7 +113,7 @@ def approve(
         role=role,
         digest=loaded.digest,
         note=note,
-        sign_key=None,
+        sign_key=sign_key,
     )
     output.info(
         f"approved the policy {loaded.digest[:12]} for release {current.version} "

@@ -1,6 +1,6 @@
 """The gate engine: run criteria in parallel, judge them, aggregate gates, persist.
 
-Collection runs in a bounded thread pool, each criterion with its own
+Collection runs in bounded daemon threads, each criterion with its own
 deadline; a criterion past its deadline is reported as an error while the run
 goes on. Observations are cached by a digest of their inputs.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -138,9 +139,7 @@ class Engine:
         planned = [c for g in level for c in g.criteria]
         results: dict[str, CriterionResult] = {}
         pending: dict[cf.Future[Observation], tuple[PlannedCriterion, str | None, float]] = {}
-        pool = cf.ThreadPoolExecutor(
-            max_workers=max(1, self.jobs), thread_name_prefix="gonogo-check"
-        )
+        pool = _DaemonPool(self.jobs)
         try:
             for item in planned:
                 early, ctx, digest = self._prepare(item, lookup, scratch)
@@ -154,11 +153,11 @@ class Engine:
                         item, self._judge(item, cached, digest, 0.0, cached=True), 0.0, today
                     )
                     continue
-                future = pool.submit(_timed_collect, item, ctx)
+                future = pool.submit(item, ctx)
                 pending[future] = (item, digest, time.monotonic())
             self._wait(pending, results, new_cache, today)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.cancel_queued()
         by_gate: dict[str, list[CriterionResult]] = {}
         for item in planned:
             by_gate.setdefault(item.gate.id, []).append(results[item.ref])
@@ -177,7 +176,12 @@ class Engine:
                 item, digest, started = pending.pop(future)
                 elapsed = time.monotonic() - started
                 result = self._from_future(item, future, digest, elapsed)
-                if result.status is not Status.ERROR and digest is not None:
+                # only an observation is cached: a collect that raised (NotReported) has none
+                if (
+                    result.status is not Status.ERROR
+                    and digest is not None
+                    and future.exception() is None
+                ):
                     observation = future.result()
                     new_cache[digest] = (item.check.name, observation.to_json())
                 results[item.ref] = self._finish(item, result, elapsed, today)
@@ -239,6 +243,8 @@ class Engine:
             return self._result(item, Status.NOT_REPORTED, str(exc)), None, None
         except CheckError as exc:
             return self._error(item, str(exc)), None, None
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not sink the whole run
+            return self._crashed(item, exc), None, None
         digest = None
         if inputs.cacheable and self.use_cache:
             files: list[list[str | None]] = []
@@ -280,9 +286,7 @@ class Engine:
         except CheckError as exc:
             return self._error(item, str(exc))
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not sink the whole run
-            return self._error(
-                item, f"the {item.check.name} check crashed: {type(exc).__name__}: {exc}"
-            )
+            return self._crashed(item, exc)
         return self._judge(item, observation, digest, elapsed, cached=False)
 
     def _judge(
@@ -299,6 +303,8 @@ class Engine:
             judgement = item.check.judge(observation, item.params, bound)
         except CheckError as exc:
             return self._error(item, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not sink the whole run
+            return self._crashed(item, exc)
         reason = judgement.reason + (f" ({note})" if note else "")
         return CriterionResult(
             gate=item.gate.id,
@@ -367,6 +373,11 @@ class Engine:
 
     def _error(self, item: PlannedCriterion, reason: str) -> CriterionResult:
         return self._result(item, Status.ERROR, reason)
+
+    def _crashed(self, item: PlannedCriterion, exc: Exception) -> CriterionResult:
+        return self._error(
+            item, f"the {item.check.name} check crashed: {type(exc).__name__}: {exc}"
+        )
 
     # -- gates ------------------------------------------------------------------------------
 
@@ -545,8 +556,37 @@ def _verdict(
     )
 
 
-def _timed_collect(item: PlannedCriterion, ctx: CheckContext) -> Observation:
-    return item.check.collect(item.params, ctx)
+class _DaemonPool:
+    """At most ``jobs`` collections at once, each in a daemon thread.
+
+    Unlike ThreadPoolExecutor's workers, a daemon thread stuck in a hung check
+    does not keep the process alive after the run has given up on it.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self._slots = threading.BoundedSemaphore(max(1, jobs))
+        self._futures: list[cf.Future[Observation]] = []
+
+    def submit(self, item: PlannedCriterion, ctx: CheckContext) -> cf.Future[Observation]:
+        future: cf.Future[Observation] = cf.Future()
+        self._futures.append(future)
+
+        def work() -> None:
+            with self._slots:
+                if not future.set_running_or_notify_cancel():
+                    return
+                try:
+                    future.set_result(item.check.collect(item.params, ctx))
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting run
+                    future.set_exception(exc)
+
+        threading.Thread(target=work, name=f"gonogo-check-{item.ref}", daemon=True).start()
+        return future
+
+    def cancel_queued(self) -> None:
+        """Drop collections that have not started (the run is over or gave up)."""
+        for future in self._futures:
+            future.cancel()
 
 
 def _any_exists(root: Path, globs: Iterable[str]) -> bool:
