@@ -12,7 +12,17 @@ from typing import Annotated
 import typer
 
 from gonogo import __version__
-from gonogo.cli import audit_cmd, commands, policy_cmd, release_cmd, settings
+from gonogo.cli import (
+    audit_cmd,
+    ci_cmd,
+    commands,
+    deps_cmd,
+    env_cmd,
+    policy_cmd,
+    release_cmd,
+    secrets_cmd,
+    settings,
+)
 from gonogo.cli.context import Globals, close_workspaces
 from gonogo.errors import ExitCode, GonogoError
 
@@ -70,6 +80,10 @@ app.command()(commands.ingest)
 app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(release_cmd.app, name="release")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(env_cmd.app, name="env")
+app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(deps_cmd.app, name="deps")
+app.add_typer(ci_cmd.app, name="ci")
 
 
 def _crash_log(exc: BaseException) -> Path | None:
