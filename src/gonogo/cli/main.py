@@ -21,6 +21,7 @@ from gonogo.cli import (
     policy_cmd,
     release_cmd,
     secrets_cmd,
+    security_cmd,
     settings,
 )
 from gonogo.cli.context import Globals, close_workspaces
@@ -83,6 +84,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(env_cmd.app, name="env")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(deps_cmd.app, name="deps")
+app.add_typer(security_cmd.app, name="security")
 app.add_typer(ci_cmd.app, name="ci")
 
 
