@@ -49,7 +49,8 @@ class LoadedPolicy:
     @property
     def digest(self) -> str:
         """Digest of the policy's meaning (not its formatting): what approvals bind to."""
-        return sha256_json(self.policy.model_dump(mode="json"))
+        # defaults left out: a new optional policy section does not invalidate approvals
+        return sha256_json(self.policy.model_dump(mode="json", exclude_defaults=True))
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A located problem at ``path`` in this policy."""

@@ -171,6 +171,31 @@ class Signing(_Frozen):
     namespace: str = "gonogo-signoff"
 
 
+class DepsException(_Frozen):
+    """An approved, time-boxed exception for one vulnerability advisory (id or alias)."""
+
+    id: Annotated[str, Field(min_length=3, max_length=128, pattern=r"^\S+$")]
+    reason: Annotated[str, Field(min_length=3)]
+    approver: Ident
+    expires: date
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an exception needs a reason")
+        return value
+
+
+class Deps(_Frozen):
+    """Dependency-vulnerability audit: threshold, unscored advisories, database, exceptions."""
+
+    threshold: Literal["low", "medium", "high", "critical"] = "high"
+    fail_unscored: bool = True
+    db: str | None = None
+    exceptions: tuple[DepsException, ...] = ()
+
+
 class Project(_Frozen):
     """Project-level settings."""
 
@@ -187,6 +212,7 @@ class Policy(_Frozen):
     gates: tuple[Gate, ...] = Field(min_length=1)
     waivers: tuple[Waiver, ...] = ()
     signing: Signing = Signing()
+    deps: Deps = Deps()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
@@ -226,6 +252,15 @@ class Policy(_Frozen):
                     (
                         ("waivers", wi, "approver"),
                         f"waiver approver {waiver.approver!r} is not an owner role "
+                        f"(roles: {roles})",
+                    )
+                )
+        for ei, exception in enumerate(self.deps.exceptions):
+            if exception.approver not in self.owners:
+                found.append(
+                    (
+                        ("deps", "exceptions", ei, "approver"),
+                        f"exception approver {exception.approver!r} is not an owner role "
                         f"(roles: {roles})",
                     )
                 )

@@ -1,0 +1,247 @@
+"""Render an audit report: text, JSON (``gonogo.deps-audit/v1``), Markdown or SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, assert_never
+
+from gonogo import __version__
+from gonogo.report.interface import clean_text
+from gonogo.security.audit import AuditReport, Finding
+from gonogo.security.cvss import Severity
+
+_SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SUMMARY_CHARS = 160
+
+
+class AuditFormat(StrEnum):
+    """Output formats of ``gonogo deps audit``."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+
+
+def render_audit(report: AuditReport, fmt: AuditFormat) -> str:
+    """The report in format ``fmt``."""
+    renderers: dict[AuditFormat, Callable[[AuditReport], str]] = {
+        AuditFormat.TEXT: render_text,
+        AuditFormat.JSON: render_json,
+        AuditFormat.SARIF: render_sarif,
+        AuditFormat.MARKDOWN: render_markdown,
+    }
+    return renderers[AuditFormat(fmt)](report)
+
+
+def render_json(report: AuditReport) -> str:
+    """The versioned JSON document."""
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def verdict_line(report: AuditReport) -> str:
+    """``PASS: …`` or ``FAIL: …`` with the counts that decided it."""
+    findings = report.findings
+    blocking = len(report.blocking)
+    excepted = sum(1 for f in findings if f.excepted)
+    threshold = report.policy.threshold
+    head = "PASS" if report.passed else "FAIL"
+    parts = [
+        f"{len(findings)} vulnerabilities in {len(report.scanned)} packages",
+        f"{blocking} at or above {threshold} without a valid exception",
+    ]
+    if excepted:
+        parts.append(f"{excepted} excepted")
+    unscored = sum(1 for f in findings if f.rating.severity is Severity.UNKNOWN)
+    if unscored:
+        rule = "fail" if report.policy.fail_unscored else "allowed"
+        parts.append(f"{unscored} unscored ({rule})")
+    return f"{head}: " + ", ".join(parts)
+
+
+def _status(finding: Finding) -> str:
+    if finding.excepted and finding.exception is not None:
+        return f"excepted until {finding.exception.expires} ({finding.exception.approver})"
+    if finding.exception is not None:
+        return f"BLOCKING: exception expired on {finding.exception.expires}"
+    if finding.blocking:
+        return "BLOCKING"
+    return "below threshold"
+
+
+def _score(finding: Finding) -> str:
+    rating = finding.rating
+    if rating.score is None:
+        return rating.severity.value
+    return f"{rating.severity.value} {rating.score:.1f}"
+
+
+def _summary(finding: Finding) -> str:
+    text = clean_text(finding.advisory.summary)
+    return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 1] + "…"
+
+
+def render_text(report: AuditReport) -> str:
+    """Plain text for a terminal or a CI log."""
+    lines = [verdict_line(report), ""]
+    current = None
+    for finding in sorted(report.findings, key=lambda f: (f.dependency.name, f.advisory.id)):
+        dep = finding.dependency
+        if (dep.name, dep.version) != current:
+            current = (dep.name, dep.version)
+            lines.append(f"{clean_text(dep.name)} {clean_text(dep.version or '')} ({dep.location})")
+        aliases = ", ".join(finding.advisory.aliases)
+        fixed = f"fixed in {finding.fixed_in}" if finding.fixed_in else "no fixed release"
+        lines.append(
+            f"  {finding.advisory.id}"
+            + (f" ({clean_text(aliases)})" if aliases else "")
+            + f": {_score(finding)}, {fixed}, {_status(finding)}"
+        )
+        if finding.advisory.summary:
+            lines.append(f"    {_summary(finding)}")
+    if report.upgrades:
+        lines += ["", "Upgrades:"]
+        for up in report.upgrades:
+            target = up.upgrade_to or "no release fixes every advisory yet"
+            lines.append(f"  {up.package} {up.version} -> {target}")
+    if report.unpinned:
+        lines += ["", "Not audited (no pinned version):"]
+        lines += [f"  {d.name} {d.spec or ''} ({d.location})".rstrip() for d in report.unpinned]
+    if report.unused_exceptions:
+        lines += ["", "Exceptions that match nothing (remove them):"]
+        lines += [f"  {e.id} (expires {e.expires})" for e in report.unused_exceptions]
+    lines += ["", f"Database: {report.database} ({report.advisories} advisories)"]
+    lines += [f"  warning: {w}" for w in report.warnings[:20]]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return clean_text(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: AuditReport) -> str:
+    """A Markdown page (for a pull-request comment or the security sign-off)."""
+    lines = ["# Dependency audit", "", f"**{verdict_line(report)}**", ""]
+    lines += [
+        f"Threshold: **{report.policy.threshold}**; unscored advisories "
+        f"{'fail' if report.policy.fail_unscored else 'are allowed'}; "
+        f"{report.advisories} advisories in `{_md(report.database)}` on {report.today}.",
+        "",
+    ]
+    if report.findings:
+        lines += [
+            "| package | version | advisory | aliases | severity | fixed in | status |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for f in report.findings:
+            lines.append(
+                f"| {_md(f.dependency.name)} | {_md(f.dependency.version or '')} | "
+                f"{_md(f.advisory.id)} | {_md(', '.join(f.advisory.aliases))} | {_score(f)} | "
+                f"{_md(f.fixed_in or '—')} | {_md(_status(f))} |"
+            )
+        lines.append("")
+    excepted = [f for f in report.findings if f.exception is not None]
+    if excepted:
+        lines += ["## Exceptions", ""]
+        for f in excepted:
+            rule = f.exception
+            assert rule is not None  # noqa: S101 - filtered above
+            state = "in force until" if f.excepted else "EXPIRED on"
+            lines.append(
+                f"- `{_md(rule.id)}` ({state} {rule.expires}, approved by "
+                f"{_md(rule.approver)}): {_md(rule.reason)}"
+            )
+        lines.append("")
+    if report.upgrades:
+        lines += ["## Upgrades", ""]
+        for up in report.upgrades:
+            lines.append(
+                f"- {_md(up.package)} {_md(up.version)} → {_md(up.upgrade_to or 'none yet')}"
+            )
+        lines.append("")
+    if report.unpinned:
+        lines += ["## Not audited (no pinned version)", ""]
+        lines += [f"- {_md(d.name)} `{_md(d.spec)}` ({_md(d.location)})" for d in report.unpinned]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _level(finding: Finding) -> str:
+    if finding.blocking:
+        return "error"
+    if finding.gating or finding.rating.severity.rank >= Severity.MEDIUM.rank:
+        return "warning"
+    return "note"
+
+
+def render_sarif(report: AuditReport) -> str:
+    """SARIF 2.1.0: one rule per advisory, one result per affected package."""
+    rules: dict[str, dict[str, Any]] = {}
+    results = []
+    for finding in report.findings:
+        advisory = finding.advisory
+        rule: dict[str, Any] = {
+            "id": advisory.id,
+            "name": "VulnerableDependency",
+            "shortDescription": {"text": _summary(finding) or advisory.id},
+            "properties": {"tags": ["security", "dependency"], "aliases": list(advisory.aliases)},
+        }
+        if finding.rating.score is not None:
+            rule["properties"]["security-severity"] = f"{finding.rating.score:.1f}"
+        if advisory.references:
+            rule["helpUri"] = advisory.references[0]
+        rules.setdefault(advisory.id, rule)
+        dep = finding.dependency
+        fixed = f"; fixed in {finding.fixed_in}" if finding.fixed_in else "; no fixed release"
+        location: dict[str, Any] = {"artifactLocation": {"uri": dep.source}}
+        if dep.line:
+            location["region"] = {"startLine": dep.line}
+        results.append(
+            {
+                "ruleId": advisory.id,
+                "level": _level(finding),
+                "message": {
+                    "text": f"{dep.name} {dep.version} is affected by {advisory.id} "
+                    f"({_score(finding)}){fixed}; {_status(finding)}"
+                },
+                "locations": [{"physicalLocation": location}],
+                "properties": {
+                    "severity": str(finding.rating.severity),
+                    "excepted": finding.excepted,
+                },
+            }
+        )
+    document = {
+        "$schema": _SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gonogo-deps-audit",
+                        "version": __version__,
+                        "rules": list(rules.values()),
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def describe(fmt: AuditFormat) -> str:
+    """What a format is, for help text."""
+    match fmt:
+        case AuditFormat.TEXT:
+            return "plain text"
+        case AuditFormat.JSON:
+            return "JSON (gonogo.deps-audit/v1)"
+        case AuditFormat.SARIF:
+            return "SARIF 2.1.0"
+        case AuditFormat.MARKDOWN:
+            return "Markdown"
+        case _:
+            assert_never(fmt)
