@@ -3,22 +3,28 @@
 ``SHOPAPI_PORT``       TCP port on 127.0.0.1 (1-65535, default 8080)
 ``SHOPAPI_LOG_LEVEL``  DEBUG, INFO, WARNING or ERROR (default INFO, any case)
 
-An unset or empty variable takes its default; anything else that is not
-valid raises :class:`ConfigError` with the variable, the value and what was
-expected, so a bad deploy fails at start-up instead of at the first request.
+The environment is first checked against ``gonogo.env.toml``, the inventory
+``gonogo env scan`` writes, by gonogo's runtime validator (standard library
+only). An unset or empty variable takes its default; anything else that is
+not valid raises :class:`ConfigError` listing every problem at once, with the
+variable, the value and what was expected (never a secret's value), so a bad
+deploy fails at start-up instead of at the first request.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from gonogo.config.runtime import EnvironmentInvalid, validate_environment
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_LOG_LEVEL = "INFO"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+INVENTORY = Path(__file__).resolve().parent.parent / "gonogo.env.toml"
 
 
 class ConfigError(ValueError):
@@ -35,26 +41,13 @@ class Config:
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the configuration (from ``os.environ`` by default)."""
+    """Validate the environment (``os.environ`` by default), then read it."""
     env = os.environ if environ is None else environ
+    try:
+        validate_environment(INVENTORY, env)
+    except EnvironmentInvalid as exc:
+        raise ConfigError(str(exc)) from None
     return Config(
-        port=_port(env.get("SHOPAPI_PORT", "").strip()),
-        log_level=_log_level(env.get("SHOPAPI_LOG_LEVEL", "").strip()),
+        port=int(env.get("SHOPAPI_PORT", "").strip() or DEFAULT_PORT),
+        log_level=(env.get("SHOPAPI_LOG_LEVEL", "").strip() or DEFAULT_LOG_LEVEL).upper(),
     )
-
-
-def _port(raw: str) -> int:
-    if not raw:
-        return DEFAULT_PORT
-    if re.fullmatch(r"[0-9]{1,5}", raw) is None or not 1 <= int(raw) <= 65535:
-        raise ConfigError(f"SHOPAPI_PORT must be an integer from 1 to 65535, got {raw!r}")
-    return int(raw)
-
-
-def _log_level(raw: str) -> str:
-    if not raw:
-        return DEFAULT_LOG_LEVEL
-    if raw.upper() not in LOG_LEVELS:
-        expected = ", ".join(LOG_LEVELS)
-        raise ConfigError(f"SHOPAPI_LOG_LEVEL must be one of {expected}, got {raw!r}")
-    return raw.upper()

@@ -1,0 +1,1 @@
+"""Scanners, one module per source kind; each turns a file into reads and definitions."""
