@@ -16,6 +16,8 @@ from collections.abc import Generator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.postgres import ENV_URL, postgres_server, postgres_url  # noqa: F401
 
@@ -96,3 +98,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.skipped and os.environ.get("CI", "").lower() in {"true", "1"}:
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which must run every test: {report.longrepr}"
+
+
+# Shared CI machines are slow and noisy: hypothesis must judge correctness, not speed.
+hypothesis_settings.register_profile(
+    "gonogo", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("gonogo")
