@@ -37,7 +37,7 @@ def _sections(text: str) -> dict[str, str]:
     sections: dict[str, str] = {}
     current: str | None = None
     for line in text.splitlines():
-        heading = re.match(r"^#+ `gonogo ([a-z ]+)`$", line)
+        heading = re.match(r"^#+ `gonogo ([a-z][a-z -]*)`$", line)
         if heading:
             current = heading.group(1)
             sections[current] = ""
@@ -71,7 +71,7 @@ def test_every_command_is_documented_with_its_options(path: str) -> None:
     sections: dict[str, str] = {}
     for page in [DOCS, *sorted(DOCS.parent.glob("*.md"))]:
         for name, body in _sections(page.read_text(encoding="utf-8")).items():
-            sections.setdefault(name, body)
+            sections[name] = sections.get(name, "") + body
 
     assert path in sections, f"no docs page has a section for `gonogo {path}`"
     for param in COMMANDS[path].params:
