@@ -20,6 +20,7 @@ from gonogo.cli import (
     env_cmd,
     policy_cmd,
     release_cmd,
+    rollout_cmd,
     secrets_cmd,
     security_cmd,
     settings,
@@ -86,6 +87,7 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(deps_cmd.app, name="deps")
 app.add_typer(security_cmd.app, name="security")
 app.add_typer(ci_cmd.app, name="ci")
+app.add_typer(rollout_cmd.app, name="rollout")
 
 
 def _crash_log(exc: BaseException) -> Path | None:

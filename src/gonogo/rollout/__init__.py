@@ -1,0 +1,1 @@
+"""Staged rollouts: plan, controller, routers, deployers, metric sources and the analysis."""

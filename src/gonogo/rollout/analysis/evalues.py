@@ -1,0 +1,289 @@
+"""The e-value arithmetic the sequential judge is built from; pure Python, no numpy.
+
+* :func:`log_bb_e`: the beta-binomial mixture e-process for ``k`` successes in ``n``
+  Bernoulli trials against the null success probability ``p`` (two-sided; prior
+  Beta(c*p, c*(1-p))). By Ville's inequality it exceeds ``1/alpha`` with probability <= alpha
+  over all ``n`` at once.
+* :func:`log_bb_e_upper`: the same with the prior truncated to ``q >= p`` (one-sided):
+  evidence only that successes are *more* frequent than ``p``.
+* :func:`share_bounds` / :func:`count_bounds`: the confidence sets those e-processes
+  invert to (all ``p`` not rejected; all counts not rejected).
+* :func:`normal_mixture_log_e` / :func:`normal_mixture_radius`: the normal-mixture
+  mSPRT for an asymptotically normal difference of means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+_TINY = 1e-300
+
+
+def log_beta(a: float, b: float) -> float:
+    """log B(a, b)."""
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def log_bb_e(k: int, n: int, p: float, concentration: float) -> float:
+    """log e-value of ``k`` successes in ``n`` trials against success probability ``p``."""
+    if n == 0:
+        return 0.0
+    return _log_bb(k, n, _prior(p, concentration))
+
+
+Prior = tuple[float, float, float, float, float]
+
+
+def _log_bb(k: int, n: int, prior: Prior) -> float:
+    a, b, log_prior, log_p, log_q = prior
+    return (
+        math.lgamma(a + k)
+        + math.lgamma(b + n - k)
+        - math.lgamma(a + b + n)
+        - log_prior
+        - k * log_p
+        - (n - k) * log_q
+    )
+
+
+_PRIORS: dict[tuple[float, float], Prior] = {}
+
+
+def _prior(p: float, concentration: float) -> Prior:
+    """(a, b, log B(a, b), log p, log(1-p)) for the prior Beta(c*p, c*(1-p)), memoised."""
+    key = (p, concentration)
+    found = _PRIORS.get(key)
+    if found is None:
+        a, b = concentration * p, concentration * (1.0 - p)
+        found = (a, b, log_beta(a, b), math.log(p), math.log1p(-p))
+        if len(_PRIORS) < 4096:
+            _PRIORS[key] = found
+    return found
+
+
+def _log_cf(x: float, a: float, b: float) -> float:
+    """log of the continued fraction of the regularised incomplete beta (modified Lentz)."""
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > _TINY else _TINY)
+    h = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        c = 1.0 + aa / c
+        c = c if abs(c) > _TINY else _TINY
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > _TINY else _TINY)
+        c = 1.0 + aa / c
+        c = c if abs(c) > _TINY else _TINY
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-12:
+            break
+    return math.log(h)
+
+
+def log_betainc(x: float, a: float, b: float) -> float:
+    """log of the regularised incomplete beta I_x(a, b) = P(Beta(a, b) <= x)."""
+    if x <= 0.0:
+        return -math.inf
+    if x >= 1.0:
+        return 0.0
+    front = a * math.log(x) + b * math.log1p(-x) - log_beta(a, b)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front + _log_cf(x, a, b) - math.log(a)
+    upper = front + _log_cf(1.0 - x, b, a) - math.log(b)  # log(1 - I_x(a, b))
+    return math.log1p(-math.exp(upper)) if upper < 0 else -math.inf
+
+
+def log_beta_tail(x: float, a: float, b: float) -> float:
+    """log P(Beta(a, b) >= x)."""
+    return log_betainc(1.0 - x, b, a)
+
+
+def log_bb_e_upper(k: int, n: int, p: float, concentration: float) -> float:
+    """One-sided log e-value: evidence that the success probability exceeds ``p``.
+
+    The mixture over alternatives q >= p with the Beta(c*p, c*(1-p)) prior restricted
+    to [p, 1]; a mixture of likelihood ratios, so a nonnegative martingale under the null.
+    """
+    if n == 0:
+        return 0.0
+    a = concentration * p
+    b = concentration * (1.0 - p)
+    return (
+        log_beta(a + k, b + n - k)
+        - log_beta(a, b)
+        + log_beta_tail(p, a + k, b + n - k)
+        - log_beta_tail(p, a, b)
+        - k * math.log(p)
+        - (n - k) * math.log1p(-p)
+    )
+
+
+def share_bounds(k: int, n: int, log_threshold: float, concentration: float) -> tuple[float, float]:
+    """The probabilities ``p`` not rejected at ``log_threshold`` after ``k`` of ``n``.
+
+    A confidence sequence: the true ``p`` lies inside at every ``n`` at once with
+    probability at least 1 - exp(-log_threshold). Bisection in logit space.
+    """
+    if n == 0:
+        return 0.0, 1.0
+    estimate = min(max(k / n, 1e-12), 1 - 1e-12)
+
+    def rejected(p: float) -> bool:
+        a, b = concentration * p, concentration * (1.0 - p)
+        prior = (a, b, log_beta(a, b), math.log(p), math.log1p(-p))
+        return _log_bb(k, n, prior) >= log_threshold
+
+    lower = 0.0 if k == 0 or not rejected(1e-12) else _bisect(rejected, 1e-12, estimate)
+    upper = 1.0 if k == n or not rejected(1 - 1e-12) else _bisect(rejected, 1 - 1e-12, estimate)
+    return lower, upper
+
+
+def _bisect(rejected: Callable[[float], bool], outside: float, inside: float) -> float:
+    """The boundary between a rejected point ``outside`` and a kept point ``inside``."""
+    lo, hi = _logit(outside), _logit(inside)
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if rejected(_expit(mid)):
+            lo = mid
+        else:
+            hi = mid
+    return _expit(lo)
+
+
+def _logit(p: float) -> float:
+    return math.log(p) - math.log1p(-p)
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def count_bounds(n: int, p: float, log_threshold: float, concentration: float) -> tuple[int, int]:
+    """The counts ``k`` in 0..n with ``log_bb_e(k, n, p) < log_threshold``.
+
+    ``log_bb_e`` is convex in ``k`` with its minimum near ``n*p``, so each side is a
+    binary search. When even the minimum is rejected (impossible for a sensible
+    threshold) the range collapses to the minimiser.
+    """
+    if n == 0:
+        return 0, 0
+    centre = min(max(round(n * p), 0), n)
+    prior = _prior(p, concentration)
+
+    def kept(k: int) -> bool:
+        return _log_bb(k, n, prior) < log_threshold
+
+    if not kept(centre):
+        return centre, centre
+    lo, hi = 0, centre  # smallest kept k in [0, centre]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if kept(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    lowest = lo
+    lo, hi = centre, n  # largest kept k in [centre, n]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if kept(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lowest, lo
+
+
+def min_log_bb_e(k_low: int, k_high: int, n: int, p: float, concentration: float) -> float:
+    """The smallest ``log_bb_e(k, n, p)`` over integer ``k`` in [k_low, k_high] (convexity)."""
+    centre = n * p
+    candidates = {min(max(math.floor(centre), k_low), k_high)}
+    candidates.add(min(max(math.ceil(centre), k_low), k_high))
+    prior = _prior(p, concentration)
+    return min(_log_bb(k, n, prior) for k in candidates)
+
+
+def normal_mixture_log_e(difference: float, variance: float, tau2: float) -> float:
+    """log e-value of the normal-mixture mSPRT: N(0, tau^2) mixture over the true difference.
+
+    ``difference`` is the estimate, ``variance`` its variance (V); the mixture likelihood
+    ratio is sqrt(V/(V+tau^2)) * exp(d²tau^2 / (2V(V+tau^2))).
+    """
+    if variance <= 0:
+        return 0.0
+    total = variance + tau2
+    return 0.5 * math.log(variance / total) + difference**2 * tau2 / (2 * variance * total)
+
+
+def normal_mixture_radius(variance: float, tau2: float, log_threshold: float) -> float:
+    """Half-width of the mSPRT's confidence sequence for the difference."""
+    if variance <= 0:
+        return math.inf
+    total = variance + tau2
+    return math.sqrt(variance * total / tau2 * (2 * log_threshold + math.log(total / variance)))
+
+
+def count_bounds_near(
+    n: int,
+    p: float,
+    log_threshold: float,
+    concentration: float,
+    guess: tuple[int, int],
+) -> tuple[int, int]:
+    """:func:`count_bounds`, searched outward from a previous answer (few evaluations)."""
+    if n == 0:
+        return 0, 0
+    centre = min(max(round(n * p), 0), n)
+    prior = _prior(p, concentration)
+
+    def kept(k: int) -> bool:
+        return _log_bb(k, n, prior) < log_threshold
+
+    if not kept(centre):
+        return centre, centre
+    low = _gallop(kept, min(max(guess[0], 0), centre), 0, centre, towards_centre=+1)
+    high = _gallop(kept, min(max(guess[1], centre), n), n, centre, towards_centre=-1)
+    return low, high
+
+
+def _gallop(
+    kept: Callable[[int], bool], start: int, edge: int, centre: int, towards_centre: int
+) -> int:
+    """The kept count farthest from ``centre`` on the side of ``edge`` (convex set)."""
+    outward = -towards_centre
+    if kept(start):
+        inside, step = start, 1  # move outward until rejected or the edge
+        while True:
+            probe = inside + outward * step
+            if (probe - edge) * outward > 0:
+                probe = edge
+            if not kept(probe):
+                outside = probe
+                break
+            if probe == edge:
+                return edge
+            inside, step = probe, step * 2
+    else:
+        outside, step = start, 1  # move inward until kept (the centre is kept)
+        while True:
+            probe = outside + towards_centre * step
+            if (probe - centre) * towards_centre > 0:
+                probe = centre
+            if kept(probe):
+                inside = probe
+                break
+            outside, step = probe, step * 2
+    while abs(outside - inside) > 1:
+        mid = (outside + inside) // 2
+        if kept(mid):
+            inside = mid
+        else:
+            outside = mid
+    return inside

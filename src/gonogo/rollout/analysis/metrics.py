@@ -1,0 +1,300 @@
+"""The sequential judge's per-metric tests, each updated in O(1) (or O(log B)) per observation.
+
+* :class:`ErrorShareTest`: Lindon & Malek's conditional test. Given that an error happened,
+  it came from the canary with probability equal to the canary's share of traffic ``w``
+  when both variants fail at the same rate, whatever the load does. The canary's share of
+  errors is tested against ``w`` with a beta-binomial mixture over the "worse" side, from
+  two running counters; a fresh e-process starts at each weight change and the e-values of
+  the steps multiply.
+* :class:`QuantileTest`: Howard & Ramdas confidence sequences for a latency quantile of each
+  variant (beta-binomial boundary on the indicator ``X <= q``, inverted through order
+  statistics read from the histogram). The e-value for "both share the quantile" is half
+  the smallest, over candidate common quantiles, of the larger per-variant e-value.
+* :class:`MeanTest`: the normal-mixture mSPRT on the difference of means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gonogo.rollout.analysis import evalues
+from gonogo.rollout.analysis.interface import (
+    Direction,
+    Finding,
+    JudgeError,
+    MetricKind,
+    Moments,
+    VariantSample,
+)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One compared metric: what it is, which way is worse, and its tolerance.
+
+    ``tolerance`` is the non-inferiority margin relative to the baseline (0.2: the canary
+    may be up to 20% worse); ``tolerance_abs`` an optional absolute one (error-rate points,
+    milliseconds, metric units); a bound inside either counts as within tolerance.
+    """
+
+    name: str
+    kind: MetricKind
+    quantile: float | None = None
+    direction: Direction = Direction.HIGHER_IS_WORSE
+    tolerance: float = 0.2
+    tolerance_abs: float | None = None
+    query: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind is MetricKind.LATENCY and not (
+            self.quantile is not None and 0 < self.quantile < 1
+        ):
+            raise JudgeError(f"metric {self.name!r}: a latency metric needs a quantile in (0, 1)")
+        if self.tolerance < 0 or (self.tolerance_abs is not None and self.tolerance_abs < 0):
+            raise JudgeError(f"metric {self.name!r}: tolerances must be >= 0")
+
+
+def default_metrics() -> tuple[MetricSpec, ...]:
+    """Errors plus latency p50, p95 and p99, all higher-is-worse."""
+    return (
+        MetricSpec("errors", MetricKind.ERRORS, tolerance=0.5, tolerance_abs=0.0005),
+        MetricSpec("latency_p50", MetricKind.LATENCY, quantile=0.5, tolerance=0.1),
+        MetricSpec("latency_p95", MetricKind.LATENCY, quantile=0.95, tolerance=0.2),
+        MetricSpec("latency_p99", MetricKind.LATENCY, quantile=0.99, tolerance=0.2),
+    )
+
+
+def _e(log_e: float) -> float:
+    return math.exp(min(log_e, 700.0))
+
+
+class ErrorShareTest:
+    """The conditional multinomial (here binomial) mixture test on error counts."""
+
+    def __init__(self, spec: MetricSpec, concentrations: tuple[float, ...]) -> None:
+        self.spec = spec
+        self._concentrations = concentrations
+        self._log_e_done = 0.0
+        self._weight: float | None = None
+        self._x = self._y = 0  # this step's canary and baseline errors
+        self._req = [0, 0]  # pooled analysed requests: baseline, canary
+        self._err = [0, 0]
+        self._cache: tuple[int, int, float] = (-1, -1, 0.0)
+        self._share_cache: tuple[int, int, float, tuple[float, float]] = (-1, -1, 0.0, (0, 1))
+
+    def begin_step(self, weight: float) -> None:
+        """Close the running e-process (its value multiplies in) and start a fresh one."""
+        self._log_e_done += self._log_e_step()
+        self._weight = weight
+        self._x = self._y = 0
+
+    def add(self, baseline: VariantSample, canary: VariantSample) -> None:
+        """Two counter updates."""
+        self._x += canary.errors
+        self._y += baseline.errors
+        self._req[0] += baseline.requests
+        self._req[1] += canary.requests
+        self._err[0] += baseline.errors
+        self._err[1] += canary.errors
+
+    def _log_e_step(self) -> float:
+        x, y, w = self._x, self._y, self._weight
+        if w is None or x + y == 0:
+            return 0.0
+        if self._cache[:2] == (x, y):
+            return self._cache[2]
+        if self.spec.direction is Direction.HIGHER_IS_WORSE:
+            successes, p = x, w  # canary errors among all errors, null share w
+        else:
+            successes, p = y, 1.0 - w
+        logs = [evalues.log_bb_e_upper(successes, x + y, p, c) for c in self._concentrations]
+        top = max(logs)
+        value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
+        self._cache = (x, y, value)
+        return value
+
+    def size(self) -> tuple[int, ...]:
+        """How much data the test rests on (its findings change only when this grows)."""
+        return (self._x + self._y, self._req[0], self._req[1])
+
+    def log_e(self) -> float:
+        """log of the product of the steps' e-values so far."""
+        return self._log_e_done + self._log_e_step()
+
+    def finding(self, log_threshold: float, bounds: bool) -> Finding:
+        """The metric's state; confidence bounds on the rate ratio when ``bounds``."""
+        spec = self.spec
+        base = self._err[0] / self._req[0] if self._req[0] else None
+        cand = self._err[1] / self._req[1] if self._req[1] else None
+        worse = False
+        if base is not None and cand is not None:
+            worse = cand > base if spec.direction is Direction.HIGHER_IS_WORSE else cand < base
+        lower = upper = None
+        within = False
+        detail = (
+            f"{self._err[1]} errors in {self._req[1]} canary requests, "
+            f"{self._err[0]} in {self._req[0]} baseline requests"
+        )
+        if bounds and self._weight is not None:
+            lower, upper = self._ratio_bounds(log_threshold)
+            within = upper <= spec.tolerance
+            if not within and spec.tolerance_abs is not None and self._req[0] and self._req[1]:
+                gap = self._absolute_gap(log_threshold + math.log(2))
+                within = gap <= spec.tolerance_abs
+                detail += f"; rate difference at most {gap:.3%}"
+        return Finding(
+            metric=spec.name,
+            kind=spec.kind,
+            baseline=base,
+            canary=cand,
+            e_value=_e(self.log_e()),
+            lower=lower,
+            upper=upper,
+            tolerance=spec.tolerance,
+            worse=worse,
+            within_tolerance=within,
+            detail=detail,
+        )
+
+    def _ratio_bounds(self, log_threshold: float) -> tuple[float, float]:
+        """Bounds on canary/baseline error-rate ratio minus one, from this step's shares."""
+        x, y = self._x, self._y
+        w = self._weight if self._weight is not None else 0.5
+        cached = self._share_cache
+        if cached[:3] == (x, y, log_threshold):
+            q_low, q_high = cached[3]
+        else:
+            q_low, q_high = evalues.share_bounds(x, x + y, log_threshold, 4.0)
+            self._share_cache = (x, y, log_threshold, (q_low, q_high))
+
+        def ratio(q: float) -> float:
+            return math.inf if q >= 1.0 else q * (1 - w) / (w * (1 - q))
+
+        if self.spec.direction is Direction.HIGHER_IS_WORSE:
+            return ratio(q_low) - 1.0, ratio(q_high) - 1.0
+        low, high = ratio(q_low), ratio(q_high)
+        return (1.0 / high - 1.0 if high else -1.0), (1.0 / low - 1.0 if low else math.inf)
+
+    def _absolute_gap(self, log_threshold: float) -> float:
+        """Upper bound on how much worse the canary's rate is, in rate points."""
+        base_low, base_high = rate_bounds(self._err[0], self._req[0], log_threshold)
+        cand_low, cand_high = rate_bounds(self._err[1], self._req[1], log_threshold)
+        if self.spec.direction is Direction.HIGHER_IS_WORSE:
+            return cand_high - base_low
+        return base_high - cand_low
+
+
+def rate_bounds(k: int, n: int, log_threshold: float) -> tuple[float, float]:
+    """A confidence sequence for a rate: prior Beta(1, (1-p)/p) at each candidate ``p``."""
+    if n == 0:
+        return 0.0, 1.0
+
+    def log_e(p: float) -> float:
+        b = (1.0 - p) / p  # prior Beta(1, (1-p)/p): mean p
+        return (
+            evalues.log_beta(1.0 + k, b + n - k)
+            - evalues.log_beta(1.0, b)
+            - k * math.log(p)
+            - (n - k) * math.log1p(-p)
+        )
+
+    estimate = min(max(k / n, 1e-12), 1 - 1e-12)
+    low = 0.0
+    if k > 0 and log_e(1e-12) >= log_threshold:
+        low = _bisect_log(log_e, log_threshold, 1e-12, estimate)
+    high = 1.0
+    if k < n and log_e(1 - 1e-9) >= log_threshold:
+        high = _bisect_log(log_e, log_threshold, 1 - 1e-9, estimate)
+    return low, high
+
+
+def _bisect_log(
+    log_e: Callable[[float], float], log_threshold: float, outside: float, inside: float
+) -> float:
+    lo, hi = math.log(outside), math.log(inside)
+    for _ in range(18):
+        mid = (lo + hi) / 2
+        if log_e(math.exp(mid)) >= log_threshold:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(lo)
+
+
+class MeanTest:
+    """The normal-mixture mSPRT on a numeric metric's mean (CPU per request, conversion)."""
+
+    #: samples each variant needs before its variance is trusted
+    MIN_SAMPLES = 10
+
+    def __init__(self, spec: MetricSpec) -> None:
+        self.spec = spec
+        self.baseline = Moments()
+        self.canary = Moments()
+        self._tau2: float | None = None
+
+    def add(self, baseline: VariantSample, canary: VariantSample) -> None:
+        """Add one observation's sums."""
+        empty = Moments()
+        self.baseline = self.baseline + baseline.metrics.get(self.spec.name, empty)
+        self.canary = self.canary + canary.metrics.get(self.spec.name, empty)
+
+    def _state(self) -> tuple[float, float, float] | None:
+        """(difference, its variance, the mixture variance) once both have enough samples."""
+        base, cand = self.baseline, self.canary
+        if base.count < self.MIN_SAMPLES or cand.count < self.MIN_SAMPLES:
+            return None
+        variance = base.variance / base.count + cand.variance / cand.count
+        if variance <= 0:
+            return None
+        if self._tau2 is None:
+            # fixed once: the mixing scale is the effect the tolerance allows
+            scale = self.spec.tolerance * abs(base.mean)
+            self._tau2 = scale * scale if scale > 0 else variance * base.count
+        return cand.mean - base.mean, variance, self._tau2
+
+    def size(self) -> tuple[int, ...]:
+        """How much data the test rests on."""
+        return (self.baseline.count, self.canary.count)
+
+    def log_e(self) -> float:
+        """log e-value against "equal means"."""
+        state = self._state()
+        if state is None:
+            return 0.0
+        return evalues.normal_mixture_log_e(*state)
+
+    def finding(self, log_threshold: float, bounds: bool) -> Finding:
+        """The metric's state; relative degradation bounds when ``bounds``."""
+        spec = self.spec
+        base, cand = self.baseline, self.canary
+        state = self._state()
+        sign = 1.0 if spec.direction is Direction.HIGHER_IS_WORSE else -1.0
+        worse = state is not None and sign * state[0] > 0
+        lower = upper = None
+        within = False
+        if bounds and state is not None:
+            difference, variance, tau2 = state
+            radius = evalues.normal_mixture_radius(variance, tau2, log_threshold)
+            worst, best = sign * difference + radius, sign * difference - radius
+            scale = abs(base.mean)
+            upper = worst / scale if scale > 0 else math.inf
+            lower = best / scale if scale > 0 else -math.inf
+            within = upper <= spec.tolerance or (
+                spec.tolerance_abs is not None and worst <= spec.tolerance_abs
+            )
+        return Finding(
+            metric=spec.name,
+            kind=spec.kind,
+            baseline=base.mean if base.count else None,
+            canary=cand.mean if cand.count else None,
+            e_value=_e(self.log_e()),
+            lower=lower,
+            upper=upper,
+            tolerance=spec.tolerance,
+            worse=worse,
+            within_tolerance=within,
+            detail=f"{cand.count} canary and {base.count} baseline samples",
+        )

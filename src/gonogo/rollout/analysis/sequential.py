@@ -1,0 +1,266 @@
+"""The default judge: sequential, anytime-valid, consulted after every observation.
+
+Per metric an e-process (errors: conditional share test; latency quantiles: Howard &
+Ramdas confidence sequences; means: normal-mixture mSPRT). With ``m`` metrics and a
+family-wise ``alpha``:
+
+* roll back as soon as one e-process reaches ``m/alpha`` while its estimate points the worse
+  way (by Ville's inequality and a union bound, a healthy canary is rolled back with
+  probability at most ``alpha`` however often the judge looks);
+* hard guardrails trip at once, warm-up or not;
+* promote the step early once the minimum dwell is over and every metric's confidence
+  bound on degradation lies inside its tolerance (non-inferiority);
+* otherwise hold until the maximum dwell, then report *inconclusive*: never an
+  automatic pass. A step whose canary saw no traffic is inconclusive as "no traffic".
+
+Observations inside a step's warm-up feed the guardrails only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from gonogo.rollout.analysis.guardrails import Guardrail, GuardrailMonitor
+from gonogo.rollout.analysis.interface import (
+    Action,
+    Basis,
+    Decision,
+    Finding,
+    JudgeError,
+    MetricKind,
+    Observation,
+    Step,
+)
+from gonogo.rollout.analysis.metrics import ErrorShareTest, MeanTest, MetricSpec, default_metrics
+from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
+
+#: prior concentrations of the error-share mixture (averaged: robust to the effect size)
+SHARE_CONCENTRATIONS = (4.0, 64.0)
+
+
+@dataclass(frozen=True)
+class SequentialConfig:
+    """Settings of the sequential judge."""
+
+    alpha: float = 0.01
+    metrics: tuple[MetricSpec, ...] = field(default_factory=default_metrics)
+    guardrails: tuple[Guardrail, ...] = ()
+    share_concentrations: tuple[float, ...] = SHARE_CONCENTRATIONS
+    refresh_growth: float = 0.01
+    """recompute a test's e-value once any of its counts grew by this fraction"""
+    bounds_growth: float = 0.05
+    """recompute its confidence bounds (for early promotion) once they grew by this"""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise JudgeError(f"alpha {self.alpha:g} is not between 0 and 1")
+        if not self.metrics:
+            raise JudgeError("the sequential judge needs at least one metric")
+        names = [m.name for m in self.metrics]
+        if len(set(names)) != len(names):
+            raise JudgeError(f"metric names repeat: {', '.join(names)}")
+        if not self.share_concentrations or min(self.share_concentrations) <= 0:
+            raise JudgeError("share concentrations must be positive")
+
+    @property
+    def threshold(self) -> float:
+        """The e-value that rolls back: m/alpha."""
+        return len(self.metrics) / self.alpha
+
+
+Test = ErrorShareTest | QuantileTest | MeanTest
+
+
+class SequentialJudge:
+    """Anytime-valid canary analysis; see the module docstring."""
+
+    name: ClassVar[str] = "sequential"
+
+    def __init__(self, config: SequentialConfig | None = None) -> None:
+        self.config = config or SequentialConfig()
+        self._log_threshold = math.log(self.config.threshold)
+        self._guardrails = GuardrailMonitor(self.config.guardrails)
+        self._latency = LatencyStore()
+        self._errors: list[ErrorShareTest] = []
+        self._tests: list[Test] = []
+        for spec in self.config.metrics:
+            if spec.kind is MetricKind.ERRORS:
+                test = ErrorShareTest(spec, self.config.share_concentrations)
+                self._errors.append(test)
+                self._tests.append(test)
+            elif spec.kind is MetricKind.LATENCY:
+                self._tests.append(QuantileTest(spec, self._latency))
+            else:
+                self._tests.append(MeanTest(spec))
+        self._step: Step | None = None
+        self._step_requests = [0, 0]  # analysed baseline, canary requests in this step
+        self._cache: dict[tuple[int, bool], tuple[tuple[int, ...], Finding]] = {}
+
+    def begin_step(self, step: Step) -> None:
+        """Start a step: fresh error e-processes (the old ones' values carry over)."""
+        if self._step is not None and step.started_at < self._step.started_at:
+            raise JudgeError(f"step {step.index} starts before step {self._step.index}")
+        self._step = step
+        self._step_requests = [0, 0]
+        self._cache = {}
+        for test in self._errors:
+            test.begin_step(step.weight)
+
+    def observe(self, observation: Observation) -> Decision:
+        """Update every test with one interval and decide."""
+        step = self._step
+        if step is None:
+            raise JudgeError("observation before any step", hint="call begin_step first")
+        tripped = self._guardrails.observe(observation)
+        if tripped is not None:
+            return tripped
+        at = observation.at
+        if step.warming(at):
+            return Decision(
+                Action.CONTINUE,
+                Basis.WARMING_UP,
+                f"warming up: comparisons start {step.warmup_s:g} s into step {step.index}",
+                at,
+            )
+        self._step_requests[0] += observation.baseline.requests
+        self._step_requests[1] += observation.canary.requests
+        for errors in self._errors:
+            errors.add(observation.baseline, observation.canary)
+        self._latency.add(observation.baseline, observation.canary)
+        for test in self._tests:
+            if isinstance(test, MeanTest):
+                test.add(observation.baseline, observation.canary)
+        return self._decide(step, at)
+
+    def _finding(self, index: int, bounds: bool, force: bool) -> Finding:
+        """A test's finding, recomputed only once its data grew enough (or when forced).
+
+        E-processes stay valid however rarely they are looked at, so skipping a look while
+        the data grew by less than ``refresh_growth`` delays a decision by at most that
+        fraction of the data and keeps the cost per observation near constant.
+        """
+        test = self._tests[index]
+        size = test.size()
+        cached = self._cache.get((index, bounds))
+        if cached is not None and not force:
+            growth = self.config.bounds_growth if bounds else self.config.refresh_growth
+            old_size, finding = cached
+            if all(new <= old * (1 + growth) for old, new in zip(old_size, size, strict=True)):
+                return finding
+        finding = test.finding(self._log_threshold, bounds=bounds)
+        self._cache[(index, bounds)] = (size, finding)
+        return finding
+
+    def _decide(self, step: Step, at: float) -> Decision:
+        thr = self.config.threshold
+        over = step.dwell(at) >= step.max_dwell_s
+        count = len(self._tests)
+        findings = [self._finding(i, bounds=False, force=over) for i in range(count)]
+        regressed = [f for f in findings if f.worse and f.e_value >= thr]
+        if regressed:
+            worst = max(regressed, key=lambda f: f.e_value)
+            index = findings.index(worst)
+            worst = self._finding(index, bounds=True, force=True)
+            findings[index] = worst
+            return self._decision(
+                Action.ROLLBACK, Basis.REGRESSION, _regressed(worst, self), at, worst, findings
+            )
+        dwell = step.dwell(at)
+        if self._step_requests[1] == 0:
+            total = "no traffic at all" if self._step_requests[0] == 0 else "no canary traffic"
+            reason = f"{total} in step {step.index} after {dwell:.0f} s"
+            action = Action.INCONCLUSIVE if over else Action.CONTINUE
+            return self._decision(
+                action, Basis.NO_TRAFFIC, f"no traffic: {reason}", at, None, findings
+            )
+        if dwell >= step.min_dwell_s:
+            outside: Finding | None = None
+            for i in range(count):
+                findings[i] = self._finding(i, bounds=True, force=over)
+                if not findings[i].within_tolerance:
+                    outside = findings[i]
+                    break
+            if outside is None:
+                return self._decision(
+                    Action.PROMOTE_STEP,
+                    Basis.NON_INFERIOR,
+                    _promoted(findings, dwell),
+                    at,
+                    None,
+                    findings,
+                )
+            if over:
+                return self._decision(
+                    Action.INCONCLUSIVE,
+                    Basis.INSUFFICIENT_EVIDENCE,
+                    _undecided(outside, step, self),
+                    at,
+                    outside,
+                    findings,
+                )
+        strongest = max(findings, key=lambda f: f.e_value)
+        reason = (
+            f"collecting evidence: largest e-value {strongest.e_value:.3g} ({strongest.metric}) "
+            f"of {thr:g}; {self._step_requests[1]} canary requests in step {step.index}"
+        )
+        action = Action.INCONCLUSIVE if over else Action.CONTINUE
+        basis = Basis.INSUFFICIENT_EVIDENCE if over else Basis.COLLECTING
+        return self._decision(action, basis, reason, at, strongest, findings)
+
+    def _decision(
+        self,
+        action: Action,
+        basis: Basis,
+        reason: str,
+        at: float,
+        finding: Finding | None,
+        findings: list[Finding],
+    ) -> Decision:
+        return Decision(
+            action=action,
+            basis=basis,
+            reason=reason,
+            at=at,
+            metric=finding.metric if finding else None,
+            e_value=finding.e_value if finding else None,
+            threshold=self.config.threshold,
+            lower=finding.lower if finding else None,
+            upper=finding.upper if finding else None,
+            findings=tuple(findings),
+        )
+
+
+def _pct(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return "unbounded" if math.isinf(value) else f"{value:+.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "none" if value is None else f"{value:.4g}"
+
+
+def _regressed(finding: Finding, judge: SequentialJudge) -> str:
+    m = len(judge.config.metrics)
+    return (
+        f"{finding.metric} regressed: canary {_num(finding.canary)} vs baseline "
+        f"{_num(finding.baseline)}, e-value {finding.e_value:.3g} >= {judge.config.threshold:g} "
+        f"(m={m}, alpha={judge.config.alpha:g}); degradation between {_pct(finding.lower)} "
+        f"and {_pct(finding.upper)}; {finding.detail}"
+    )
+
+
+def _promoted(findings: list[Finding], dwell: float) -> str:
+    parts = [f"{f.metric} at most {_pct(f.upper)} (tolerance {f.tolerance:.0%})" for f in findings]
+    return f"every metric within tolerance after {dwell:.0f} s: " + "; ".join(parts)
+
+
+def _undecided(finding: Finding, step: Step, judge: SequentialJudge) -> str:
+    return (
+        f"inconclusive after the maximum dwell of {step.max_dwell_s:g} s in step {step.index}: "
+        f"{finding.metric} may be {_pct(finding.upper)} worse (tolerance "
+        f"{finding.tolerance:.0%}) and its e-value {finding.e_value:.3g} is below "
+        f"{judge.config.threshold:g}; {finding.detail}"
+    )

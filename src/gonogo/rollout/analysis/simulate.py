@@ -1,0 +1,236 @@
+"""Run a judge on synthetic traffic, many seeded times, through the live judge interface.
+
+Each run draws its traffic tick by tick (one observation per ``interval_s``) with a numpy
+Generator seeded from the scenario's seed and the run's index, feeds the judge exactly
+the :class:`~gonogo.rollout.analysis.interface.Observation` s a live rollout would, and
+follows its decisions: promote moves to the next weight, rollback and inconclusive end
+the run. The report counts outcomes and measures detection from the regression's onset.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from gonogo.rollout.analysis.guardrails import Guardrail
+from gonogo.rollout.analysis.interface import (
+    Action,
+    Judge,
+    JudgeError,
+    JudgeKind,
+    Observation,
+    Step,
+    VariantSample,
+)
+from gonogo.rollout.analysis.kayenta import stats_modules
+from gonogo.rollout.analysis.mannwhitney import MannWhitneyConfig, MannWhitneyJudge
+from gonogo.rollout.analysis.oracle import OracleJudge, OracleTruth
+from gonogo.rollout.analysis.scenario import Scenario
+from gonogo.rollout.analysis.sequential import SequentialConfig, SequentialJudge
+from gonogo.rollout.analysis.threshold import ThresholdConfig, ThresholdJudge
+from gonogo.rollout.analysis.traffic import TrafficModel, log_ratio
+
+SCHEMA = "gonogo.rollout.simulation/v1"
+
+
+class Outcome(StrEnum):
+    """How a simulated rollout ended."""
+
+    ROLLED_BACK = "rolled_back"
+    PROMOTED = "promoted"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run: its outcome, when, and what it exposed."""
+
+    outcome: Outcome
+    at: float
+    false_rollback: bool
+    detection_s: float | None
+    exposed_requests: int
+
+
+def make_judge(kind: JudgeKind, scenario: Scenario, model: TrafficModel) -> Judge:
+    """The judge of ``kind`` configured for ``scenario`` (peers as documented)."""
+    if kind is JudgeKind.SEQUENTIAL:
+        return SequentialJudge(SequentialConfig(alpha=scenario.alpha))
+    if kind is JudgeKind.MANNWHITNEY:
+        return MannWhitneyJudge(MannWhitneyConfig(bucket_s=max(10.0, scenario.interval_s)))
+    if kind is JudgeKind.THRESHOLD:
+        base = scenario.baseline.error_rate
+        checks = (
+            Guardrail("error_rate", max=max(2 * base, 0.0001), window_s=60.0, min_requests=1),
+            Guardrail(
+                "latency_p99", max=1.5 * model.baseline.quantile(0.99), window_s=60, min_requests=1
+            ),
+        )
+        return ThresholdJudge(ThresholdConfig(checks=checks, interval_s=60.0, failure_limit=1))
+    if kind is JudgeKind.ORACLE:
+        return OracleJudge(oracle_truth(scenario, model), alpha=scenario.alpha)
+    raise JudgeError(f"unknown judge {kind!r}")  # pragma: no cover - exhaustive above
+
+
+def oracle_truth(scenario: Scenario, model: TrafficModel) -> OracleTruth:
+    """What the oracle is told: the steady-state effect and its onset."""
+    base, cand = scenario.baseline.error_rate, scenario.canary.error_rate
+    ratio = cand / base if base > 0 else math.inf
+    if base == cand:
+        ratio = 1.0
+    same_latency = scenario.baseline.latency == scenario.canary.latency
+    ratios = None if same_latency else log_ratio(model.regressed, model.baseline)
+    return OracleTruth(error_ratio=ratio, latency_log_ratio=ratios, onset_at=scenario.onset_s)
+
+
+def run_once(scenario: Scenario, kind: JudgeKind, index: int, model: TrafficModel) -> RunResult:
+    """One seeded rollout."""
+    np, _, _ = stats_modules()
+    rng = np.random.default_rng([scenario.seed, index])
+    judge = make_judge(kind, scenario, model)
+    dt = scenario.interval_s
+    weights = [s / 100 for s in scenario.steps]
+    onset = scenario.onset_s
+    canary = scenario.canary
+
+    def begin(i: int, at: float) -> None:
+        judge.begin_step(
+            Step(i, weights[i], at, scenario.step_s, scenario.warmup_s, scenario.min_dwell_s)
+        )
+
+    step, started = 0, 0.0
+    if weights[0] >= 1.0:
+        return RunResult(Outcome.PROMOTED, 0.0, False, None, 0)
+    begin(0, 0.0)
+    exposed = 0
+    for tick in range(1, int(scenario.duration_s / dt + 1e-9) + 1):
+        at = tick * dt
+        middle = at - dt / 2
+        total = int(rng.poisson(model.rate(scenario, middle) * dt))
+        n_canary = int(rng.binomial(total, weights[step]))
+        n_base = total - n_canary
+        regressed = scenario.regressed and middle > onset
+        cold = middle < canary.cold_start_s
+        rate = canary.error_rate if regressed else scenario.baseline.error_rate
+        law = _canary_law(model, regressed, cold)
+        if cold:
+            rate = min(1.0, rate * canary.cold_start_factor)
+        if regressed or not scenario.regressed:
+            exposed += n_canary
+        observation = Observation(
+            at,
+            VariantSample(
+                n_base,
+                int(rng.binomial(n_base, scenario.baseline.error_rate)),
+                model.baseline.sample(rng, n_base),
+            ),
+            VariantSample(n_canary, int(rng.binomial(n_canary, rate)), law.sample(rng, n_canary)),
+        )
+        action = judge.observe(observation).action
+        if action is Action.ROLLBACK:
+            false = not scenario.regressed or at <= onset
+            detection = None if false else at - onset
+            return RunResult(Outcome.ROLLED_BACK, at, false, detection, exposed)
+        if action is Action.INCONCLUSIVE:
+            return RunResult(Outcome.INCONCLUSIVE, at, False, None, exposed)
+        if action is Action.PROMOTE_STEP:
+            step, started = step + 1, at
+            if step >= len(weights) or weights[step] >= 1.0:
+                return RunResult(Outcome.PROMOTED, at, False, None, exposed)
+            begin(step, at)
+        elif at - started >= scenario.step_s + dt:  # a judge that never ends a step
+            return RunResult(Outcome.INCONCLUSIVE, at, False, None, exposed)
+    return RunResult(Outcome.INCONCLUSIVE, scenario.duration_s, False, None, exposed)
+
+
+def _canary_law(model: TrafficModel, regressed: bool, cold: bool) -> Any:
+    if regressed:
+        return model.regressed_cold if cold else model.regressed
+    return model.healthy_cold if cold else model.baseline
+
+
+@dataclass(frozen=True)
+class SimulationReport:
+    """The outcome counts and detection times of many runs."""
+
+    scenario: str
+    judge: str
+    runs: int
+    regressed: bool
+    false_rollback_rate: float
+    detection_rate: float | None
+    mean_detection_s: float | None
+    median_detection_s: float | None
+    p95_detection_s: float | None
+    mean_exposed_requests: float | None
+    inconclusive_rate: float
+    promoted_rate: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON form."""
+        return {
+            "schema": SCHEMA,
+            "scenario": self.scenario,
+            "judge": self.judge,
+            "runs": self.runs,
+            "false_rollback_rate": self.false_rollback_rate,
+            "detection_rate": self.detection_rate,
+            "mean_detection_s": self.mean_detection_s,
+            "median_detection_s": self.median_detection_s,
+            "p95_detection_s": self.p95_detection_s,
+            "mean_exposed_requests": self.mean_exposed_requests,
+            "inconclusive_rate": self.inconclusive_rate,
+            "promoted_rate": self.promoted_rate,
+        }
+
+
+def summarise(scenario: Scenario, kind: JudgeKind, results: list[RunResult]) -> SimulationReport:
+    """Rates and detection-time statistics of a list of runs."""
+    np, _, _ = stats_modules()
+    runs = len(results)
+    detections = [r.detection_s for r in results if r.detection_s is not None]
+    rolled = [r for r in results if r.outcome is Outcome.ROLLED_BACK]
+
+    def stat(fn: Callable[[Any], Any]) -> float | None:
+        return float(fn(np.asarray(detections))) if detections else None
+
+    return SimulationReport(
+        scenario=scenario.name,
+        judge=kind.value,
+        runs=runs,
+        regressed=scenario.regressed,
+        false_rollback_rate=sum(r.false_rollback for r in results) / runs,
+        detection_rate=len(detections) / runs if scenario.regressed else None,
+        mean_detection_s=stat(np.mean),
+        median_detection_s=stat(np.median),
+        p95_detection_s=stat(lambda a: np.percentile(a, 95)),
+        mean_exposed_requests=(
+            sum(r.exposed_requests for r in rolled) / len(rolled) if rolled else None
+        ),
+        inconclusive_rate=sum(r.outcome is Outcome.INCONCLUSIVE for r in results) / runs,
+        promoted_rate=sum(r.outcome is Outcome.PROMOTED for r in results) / runs,
+    )
+
+
+def simulate(
+    scenario: Scenario,
+    kind: JudgeKind,
+    runs: int,
+    *,
+    first_run: int = 0,
+    on_run: Callable[[RunResult], None] | None = None,
+) -> SimulationReport:
+    """``runs`` seeded runs of ``scenario`` with the judge ``kind``."""
+    if runs < 1:
+        raise JudgeError(f"--runs {runs}: need at least one run")
+    model = TrafficModel.of(scenario)
+    results = []
+    for index in range(first_run, first_run + runs):
+        result = run_once(scenario, kind, index, model)
+        results.append(result)
+        if on_run is not None:
+            on_run(result)
+    return summarise(scenario, kind, results)

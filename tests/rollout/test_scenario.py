@@ -1,0 +1,146 @@
+"""Scenario files: validated with errors naming the key; simulate through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gonogo.cli.rollout_cmd import app
+from gonogo.rollout.analysis.scenario import ScenarioError, load_scenario, parse_scenario
+from tests.rollout.helpers import LOGNORMAL, scenario
+
+GOOD = """
+name = "errors-5x"
+seed = 7
+duration_s = 120
+rps = 100
+steps = [10, 50, 100]
+step_s = 60
+
+[baseline]
+error_rate = 0.01
+latency = { dist = "lognormal", median_ms = 80, sigma = 0.5 }
+
+[canary]
+error_rate = 0.05
+latency = { dist = "gamma", median_ms = 80, shape = 4 }
+"""
+
+
+def _raw(**changes: object) -> dict[str, object]:
+    data = scenario().model_dump()
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        (
+            {"canary": {"error_rate": 0.1, "latency": {"dist": "lognormal", "median_ms": 5}}},
+            "canary.latency: sigma is required",
+        ),
+        (
+            {"baseline": {"error_rate": 0.1, "latency": {"dist": "pareto", "median_ms": 5}}},
+            "baseline.latency: shape is required",
+        ),
+        ({"baseline": {"error_rate": 1.5, "latency": LOGNORMAL}}, "baseline.error_rate"),
+        ({"steps": [50, 10]}, "steps: weights must increase"),
+        ({"steps": [0]}, "steps: every weight"),
+        ({"rps": -1}, "rps"),
+        ({"colour": "red"}, "colour: unknown key"),
+        (
+            {"canary": {"error_rate": 0.1, "latency": {"dist": "weibull", "median_ms": 5}}},
+            "canary.latency.dist",
+        ),
+    ],
+)
+def test_a_malformed_scenario_names_the_key(changes: dict[str, object], key: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(_raw(**changes), "s.toml")
+    assert str(caught.value).startswith(f"s.toml: {key}")
+
+
+def test_a_missing_key_is_named() -> None:
+    data = _raw()
+    del data["duration_s"]
+    with pytest.raises(ScenarioError, match=r"s\.toml: duration_s: required key is missing"):
+        parse_scenario(data, "s.toml")
+
+
+def test_unreadable_and_invalid_files_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("name = ", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(broken)
+
+
+def test_simulate_reports_the_documented_json_keys(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "report.json"
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            str(path),
+            "--judge",
+            "sequential",
+            "--runs",
+            "3",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["schema"] == "gonogo.rollout.simulation/v1"
+    assert {
+        "scenario",
+        "judge",
+        "runs",
+        "false_rollback_rate",
+        "detection_rate",
+        "mean_detection_s",
+        "median_detection_s",
+        "p95_detection_s",
+        "mean_exposed_requests",
+        "inconclusive_rate",
+        "promoted_rate",
+    } <= set(report)
+    assert report["scenario"] == "errors-5x" and report["runs"] == 3
+    assert report["detection_rate"] == 1.0
+
+
+def test_simulate_prints_a_text_summary_and_is_seeded(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["simulate", str(path), "--judge", "oracle", "--runs", "2"])
+    second = runner.invoke(app, ["simulate", str(path), "--judge", "oracle", "--runs", "2"])
+
+    assert first.exit_code == 0
+    assert first.output == second.output
+    assert "scenario errors-5x: regression; judge oracle, 2 runs" in first.output
+    assert "detected             100.0%" in first.output
+
+
+def test_simulate_refuses_a_bad_scenario_with_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD.replace(", sigma = 0.5 }", " }"), encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["simulate", str(path), "--runs", "1"])
+
+    assert isinstance(result.exception, ScenarioError)
+    assert "baseline.latency: sigma is required" in str(result.exception)
+    bad_judge = CliRunner().invoke(app, ["simulate", str(path), "--judge", "psychic"])
+    assert bad_judge.exit_code == 2
