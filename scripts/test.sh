@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \
   || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then

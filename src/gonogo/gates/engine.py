@@ -41,6 +41,7 @@ from gonogo.gates.results import (
 from gonogo.policy.model import Gate, Threshold, Waiver
 from gonogo.scope.releases import Release
 from gonogo.store.schema import criterion_results, evaluations
+from gonogo.vcs import evaluated_commit
 from gonogo.workspace import Workspace
 
 _GRACE = 5.0
@@ -410,6 +411,7 @@ class Engine:
         policy_digest: str,
     ) -> None:
         now = iso(self.ws.clock.now())
+        commit = evaluated_commit(self.ws.root)  # the branch-guard check reads it per commit
         with self.ws.transaction() as tx:
             for digest, (check, payload) in new_cache.items():
                 evidence_store.cache_put(tx.conn, digest, check, payload, now)
@@ -446,6 +448,7 @@ class Engine:
                         "outcome": gate.outcome.value,
                         "verdict": gate.verdict.value,
                         "policy_digest": policy_digest,
+                        "commit": commit,
                         "criteria": {c.criterion: c.status.value for c in gate.criteria},
                     },
                 )

@@ -1,0 +1,250 @@
+"""Stored performance baselines: one JSON file per criterion, keyed by benchmark name.
+
+A baseline file lives in a folder of the repository (``benchmarks/baselines/`` unless the
+criterion names another), named after the criterion (``perf.speed.json``), so it can be
+committed and reviewed like code, or restored from a CI cache. Each benchmark's entry keeps
+its raw samples (at most :data:`gonogo.perf.stats.MAX_SAMPLES`), their summary, the machine
+fingerprint they were taken on, and the commit and branch they came from::
+
+    {"schema": "gonogo.perf-baseline/v1",
+     "benchmarks": {"tests/bench.py::test_parse": {
+        "samples": [0.0102, ...], "summary": {"n": 30, "mean": ..., "stddev": ..., "median": ...},
+        "machine": {"platform": "Linux-x86_64", "cpu": "AMD EPYC", "cores": 2, "python": "3.11.7"},
+        "commit": "3f2c…", "branch": "main", "recorded_at": "2026-05-01T10:00:00.000000Z"}}}
+
+Baselines come from the default branch: they are written when the checked-out branch is
+the default branch (or the criterion's ``record_on_branch``), when the criterion asks for
+it with ``record = true``, and for a benchmark that has no baseline yet (its first run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gonogo.clock import SystemClock, iso
+from gonogo.evidence.benchmarks import Benchmark, Summary
+from gonogo.perf import PerfError
+from gonogo.perf import git as gitq
+from gonogo.perf.stats import thin
+
+SCHEMA = "gonogo.perf-baseline/v1"
+DEFAULT_DIR = "benchmarks/baselines"
+_CPUINFO = Path("/proc/cpuinfo")
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where timings were taken: timings from different machines do not compare."""
+
+    platform: str
+    cpu: str
+    cores: int
+    python: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "platform": self.platform,
+            "cpu": self.cpu,
+            "cores": self.cores,
+            "python": self.python,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Machine:
+        """Inverse of :meth:`to_json`; unknown fields read as empty."""
+        raw = data if isinstance(data, dict) else {}
+        cores = raw.get("cores")
+        return cls(
+            platform=str(raw.get("platform", "")),
+            cpu=str(raw.get("cpu", "")),
+            cores=cores if isinstance(cores, int) else 0,
+            python=str(raw.get("python", "")),
+        )
+
+    def differences(self, other: Machine) -> list[str]:
+        """What differs from ``other`` (Python counts by major.minor), e.g. ``cores 8 vs 2``."""
+        found = []
+        if self.platform != other.platform:
+            found.append(f"platform {self.platform} vs {other.platform}")
+        if self.cpu != other.cpu:
+            found.append(f"cpu {self.cpu!r} vs {other.cpu!r}")
+        if self.cores != other.cores:
+            found.append(f"cores {self.cores} vs {other.cores}")
+        if _minor(self.python) != _minor(other.python):
+            found.append(f"python {self.python} vs {other.python}")
+        return found
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def fingerprint() -> Machine:
+    """This machine: OS and architecture, CPU model (from /proc/cpuinfo), cores, Python."""
+    return Machine(
+        platform=f"{platform.system()}-{platform.machine()}",
+        cpu=_cpu_model(),
+        cores=os.cpu_count() or 0,
+        python=platform.python_version(),
+    )
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in _CPUINFO.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in {"model name", "Model", "cpu model", "Hardware"} and value.strip():
+                return value.strip()
+    return platform.processor() or platform.machine() or "unknown"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One benchmark's baseline."""
+
+    samples: tuple[float, ...]
+    summary: Summary
+    machine: Machine
+    commit: str | None
+    branch: str | None
+    recorded_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "samples": list(self.samples),
+            "summary": self.summary.to_json(),
+            "machine": self.machine.to_json(),
+            "commit": self.commit,
+            "branch": self.branch,
+            "recorded_at": self.recorded_at,
+        }
+
+    def origin(self) -> str:
+        """``3f2c1a9 on main``: where the baseline came from, for a reason."""
+        commit = (self.commit or "an unknown commit")[:12]
+        return f"{commit} on {self.branch}" if self.branch else commit
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """The commit and branch being measured, and which branch records baselines."""
+
+    commit: str | None
+    branch: str | None
+    recording_branch: str | None
+
+    @property
+    def on_recording_branch(self) -> bool:
+        """Whether the checked-out branch is the one baselines come from."""
+        return self.branch is not None and self.branch == self.recording_branch
+
+
+def checkout(root: Path, record_on_branch: str | None) -> Checkout:
+    """Read commit and branch with git; the recording branch defaults to the default branch."""
+    if not gitq.is_repository(root):
+        return Checkout(None, None, record_on_branch)
+    return Checkout(
+        commit=gitq.head_commit(root),
+        branch=gitq.current_branch(root),
+        recording_branch=record_on_branch or gitq.default_branch(root),
+    )
+
+
+def entry_for(benchmark: Benchmark, machine: Machine, where: Checkout) -> Entry:
+    """A baseline entry from the current measurement."""
+    return Entry(
+        samples=thin(benchmark.samples),
+        summary=benchmark.summary,
+        machine=machine,
+        commit=where.commit,
+        branch=where.branch,
+        recorded_at=iso(SystemClock().now()),
+    )
+
+
+def path_for(directory: Path, key: str) -> Path:
+    """The baseline file of criterion ``key`` (``gate.criterion``) in ``directory``."""
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in key)
+    return directory / f"{safe}.json"
+
+
+def load(path: Path) -> dict[str, Entry]:
+    """The entries of a baseline file; empty when there is none yet.
+
+    Raises :class:`PerfError` naming the file when it is not a baseline gonogo wrote.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PerfError(f"{path}: cannot read the baseline ({exc})") from None
+    hint = "delete it to record a new baseline on the next run"
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise PerfError(f"{path}: the baseline is not valid JSON ({exc})", hint=hint) from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise PerfError(f"{path}: not a gonogo baseline (schema is not {SCHEMA!r})", hint=hint)
+    benchmarks = document.get("benchmarks")
+    if not isinstance(benchmarks, dict):
+        raise PerfError(f'{path}: the baseline has no "benchmarks" object', hint=hint)
+    try:
+        return {str(name): _entry(raw) for name, raw in benchmarks.items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PerfError(f"{path}: a baseline entry is malformed ({exc})", hint=hint) from None
+
+
+def _entry(raw: Mapping[str, Any]) -> Entry:
+    summary = raw["summary"]
+    samples = tuple(float(s) for s in raw.get("samples") or ())
+    return Entry(
+        samples=samples,
+        summary=Summary(
+            n=int(summary["n"]),
+            mean=float(summary["mean"]),
+            stddev=float(summary["stddev"]),
+            median=float(summary["median"]),
+        ),
+        machine=Machine.from_json(raw.get("machine")),
+        commit=raw.get("commit"),
+        branch=raw.get("branch"),
+        recorded_at=str(raw.get("recorded_at", "")),
+    )
+
+
+def save(path: Path, entries: Mapping[str, Entry]) -> None:
+    """Write the baseline file atomically (a reader never sees half of it)."""
+    document = {
+        "schema": SCHEMA,
+        "benchmarks": {name: entries[name].to_json() for name in sorted(entries)},
+    }
+    temporary: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".baseline-", dir=path.parent)
+        temporary = Path(name)
+        os.fchmod(handle, 0o644)  # a file to commit, not a private one (mkstemp makes 0600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(document, out, indent=1, sort_keys=True)
+            out.write("\n")
+        temporary.replace(path)
+        temporary = None
+    except OSError as exc:
+        raise PerfError(
+            f"cannot write the baseline {path}: {exc.strerror or exc}",
+            hint="check that `baseline_dir` is writable",
+        ) from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
