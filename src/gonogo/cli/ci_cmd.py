@@ -18,7 +18,13 @@ from gonogo.ci.summary import render_summary
 from gonogo.ci.verify import find_ci_file, verify_file
 from gonogo.ci.workflow import WorkflowOptions, generate
 from gonogo.cli import output, settings
-from gonogo.cli.common import FormatOption, OutputOption, ReleaseOption
+from gonogo.cli.common import (
+    FormatOption,
+    JobsOption,
+    NoCacheOption,
+    OutputOption,
+    ReleaseOption,
+)
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.progress import BarObserver
 from gonogo.errors import ExitCode, UsageError
@@ -73,21 +79,8 @@ def ci(
         ),
     ] = None,
     release: ReleaseOption = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            max=64,
-            metavar="N",
-            envvar=settings.ENV_JOBS,
-            help="Criteria run at once (default: the policy's project.jobs).",
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Collect every criterion again, ignoring the cache.")
-    ] = False,
+    jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
     fmt: FormatOption = Format.TEXT,
     out: OutputOption = None,
 ) -> int:

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from gonogo.cli import output, settings
-from gonogo.cli.common import FormatOption, OutputOption, ReleaseOption
+from gonogo.cli.common import (
+    FormatOption,
+    JobsOption,
+    NoCacheOption,
+    OutputOption,
+    ReleaseOption,
+)
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.progress import BarObserver
 from gonogo.errors import ExitCode, SignoffError, UsageError
@@ -40,21 +46,8 @@ def check(
         ),
     ] = None,
     release: ReleaseOption = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            max=64,
-            metavar="N",
-            envvar=settings.ENV_JOBS,
-            help="Criteria run at once (default: the policy's project.jobs).",
-        ),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Collect every criterion again, ignoring the cache.")
-    ] = False,
+    jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
     fmt: FormatOption = Format.TEXT,
     out: OutputOption = None,
 ) -> int:

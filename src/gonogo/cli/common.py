@@ -33,3 +33,18 @@ ReleaseOption = Annotated[
         help="Release version (default: the newest open release).",
     ),
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=64,
+        metavar="N",
+        envvar=settings.ENV_JOBS,
+        help="Criteria run at once (default: the policy's project.jobs).",
+    ),
+]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Collect every criterion again, ignoring the cache.")
+]
