@@ -109,7 +109,7 @@ class CommandCheck:
         try:
             output, _ = proc.communicate(timeout=ctx.timeout)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_group(proc)
             raise CheckError(
                 f"`{shlex.join(argv)}` timed out after {ctx.timeout:g}s and was stopped",
                 hint="raise `timeout` on the criterion or find what hangs",
@@ -154,7 +154,7 @@ class CommandCheck:
         return Judgement(Status.FAIL, f"exited {code}{hint}", expected)
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Stop the command and everything it started: TERM, a grace period, then KILL."""
     deadline = time.monotonic() + _GRACE_SECONDS
     _signal_group(proc.pid, signal.SIGTERM)
@@ -165,8 +165,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.05)
     _signal_group(proc.pid, signal.SIGKILL)
     proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()  # communicate() never finished, so the pipe is still open
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()  # communicate() never finished, so the pipes are still open
 
 
 def _signal_group(pgid: int, signum: int) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from gonogo.checks.command import _kill_group
+from gonogo.checks.command import kill_group
 from gonogo.checks.interface import CheckContext, CheckError, CheckInputs, CheckParams
 from gonogo.checks.reports import refs, report_files
 from gonogo.digest import sha256_bytes
@@ -85,7 +85,7 @@ def run_tool(
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         if proc.stderr is not None:
             proc.stderr.close()
         raise CheckError(

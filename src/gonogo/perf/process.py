@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
-import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gonogo.checks.command import kill_group
 from gonogo.perf import PerfError
 
-_GRACE_SECONDS = 3.0
 _TAIL_BYTES = 4096
 
 
@@ -73,7 +71,7 @@ def run(
     try:
         stdout, stderr = proc.communicate(timeout=max(timeout, 0.001))
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         raise PerfError(
             f"`{command}` ran past the criterion's timeout and was stopped",
             hint="raise `timeout` on the criterion, lower `runs`, or find what hangs",
@@ -85,20 +83,3 @@ def run(
 def split(command: str | Sequence[str]) -> list[str]:
     """A command from the policy as an argument list (a string is split like a shell does)."""
     return shlex.split(command) if isinstance(command, str) else list(command)
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """TERM the group, wait a grace period, then KILL whatever is left (children included)."""
-    _signal_group(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=_GRACE_SECONDS)
-    _signal_group(proc.pid, signal.SIGKILL)
-    proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None:
-            stream.close()
-
-
-def _signal_group(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
