@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs and run it: ruff, mypy --strict, pytest.
-# Debian packages (git, openssh-client, postgresql) are installed with apt-get when
-# missing; that needs root or sudo. Python packages come from the lock file.
+# Debian packages (git, openssh-client, postgresql, hyperfine, nginx, prometheus) are
+# installed with apt-get when missing; that needs root or sudo. Python packages come from
+# the lock file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+# real nginx and Prometheus (with promtool) for the rollout router and metric-source tests
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \
   || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then

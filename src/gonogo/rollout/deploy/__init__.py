@@ -1,0 +1,1 @@
+"""Deployers: put a version on a target (``local`` supervised processes, ``command``)."""

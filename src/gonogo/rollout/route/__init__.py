@@ -1,0 +1,1 @@
+"""Routers: set the traffic split (``builtin`` proxy, ``nginx``, ``gateway-api``)."""

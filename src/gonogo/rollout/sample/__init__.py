@@ -1,0 +1,1 @@
+"""The bundled sample service the demo and the rollout tests deploy (``python -m``)."""

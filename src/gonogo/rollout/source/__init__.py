@@ -1,0 +1,1 @@
+"""Metric sources: per-variant counts and latency histograms (``builtin``, ``prometheus``)."""

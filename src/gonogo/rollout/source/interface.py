@@ -1,0 +1,54 @@
+"""What a metric source is.
+
+A metric source reports, per variant, *cumulative* totals: requests, errors, a latency
+histogram on the analysis bucket layout (:mod:`gonogo.rollout.analysis.histogram`), and
+sums of any other metrics. The controller takes a :class:`Snapshot` every analysis
+interval and feeds the judge the difference between two snapshots, so a source never has
+to know the interval. A total that went down (a restarted process reset its counters)
+is treated by the controller as a restart: the new total is the increment.
+
+A source that cannot be read raises :class:`~gonogo.rollout.errors.SourceError`; the
+controller counts it as inconclusive, never as healthy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+from gonogo.rollout.analysis.interface import VariantSample
+from gonogo.rollout.deploy.interface import Backend, Variant
+
+__all__ = ["MetricSource", "Snapshot"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Cumulative per-variant totals at one moment (``at``: seconds, monotonic clock)."""
+
+    at: float
+    totals: Mapping[Variant, VariantSample]
+
+    def of(self, variant: Variant) -> VariantSample:
+        """One variant's totals (empty when the source has none yet)."""
+        return self.totals.get(variant, VariantSample())
+
+
+@runtime_checkable
+class MetricSource(Protocol):
+    """Reads cumulative per-variant totals; see the module docstring."""
+
+    name: ClassVar[str]
+
+    def bind(self, baseline: Backend, canary: Backend) -> None:
+        """Which versions the variants run now (queries are templated with them)."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """Cumulative totals now; raises SourceError when the source cannot be read."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
