@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonogo.rollout.plan import RolloutPlan
+
 IDENT = r"^[a-z][a-z0-9_-]*$"
 ident_pattern = re.compile(IDENT)
 
@@ -213,6 +215,7 @@ class Policy(_Frozen):
     waivers: tuple[Waiver, ...] = ()
     signing: Signing = Signing()
     deps: Deps = Deps()
+    rollout: RolloutPlan | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
@@ -264,6 +267,17 @@ class Policy(_Frozen):
                         f"(roles: {roles})",
                     )
                 )
+        if self.rollout is not None:
+            gate_ids = {g.id for g in self.gates}
+            for si, gate_id in enumerate(self.rollout.staging.gates):
+                if gate_id not in gate_ids:
+                    found.append(
+                        (
+                            ("rollout", "staging", "gates", si),
+                            f"staging gate {gate_id!r} is not a gate of this policy "
+                            f"(gates: {', '.join(sorted(gate_ids))})",
+                        )
+                    )
         if found:
             raise LocatedErrors(found)
         return self

@@ -112,3 +112,54 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+rollouts = Table(
+    "rollouts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(100), nullable=False),
+    Column("baseline_version", String(100), nullable=False),
+    Column("release", String(100), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("target_weight", Float, nullable=True),
+    Column("inconclusive", Integer, nullable=False),
+    Column("plan_digest", String(64), nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("components", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("controller", String(200), nullable=True),
+    Column("heartbeat_at", String(40), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Index("ix_rollouts_state", "state", "id"),
+)
+
+rollout_decisions = Table(
+    "rollout_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rollout_id", Integer, ForeignKey("rollouts.id"), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("basis", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Index("ix_rollout_decisions_rollout", "rollout_id", "id"),
+)
+
+rollout_requests = Table(
+    "rollout_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rollout_id", Integer, ForeignKey("rollouts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("argument", String(200), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("handled_at", String(40), nullable=True),
+)
