@@ -168,9 +168,9 @@ INVALID: dict[str, Case] = {
         ("Extra inputs are not permitted", "found 'red'"),
     ),
     "unknown top-level table": (
-        lambda t: t + "\n[rollout]\nsteps = [5, 50]\n",
-        "rollout",
-        "[rollout]",
+        lambda t: t + "\n[rollouts]\nsteps = [5, 50]\n",
+        "rollouts",
+        "[rollouts]",
         ("Extra inputs are not permitted",),
     ),
     "missing required key": (
