@@ -1,4 +1,4 @@
-"""``gonogo security``: least privilege, the HTTP probe, incident hooks."""
+"""``gonogo security``: least privilege, the HTTP probe, incident hooks, credentials, report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gonogo.cli import output, settings
+from gonogo.cli import credentials_cmd, output, settings
 from gonogo.cli.common import OutputOption
 from gonogo.cli.context import Globals
 from gonogo.errors import ExitCode, PolicyError, UsageError
@@ -26,8 +26,11 @@ from gonogo.security.policy import (
 from gonogo.security.render import FindingsFormat, render
 
 app = typer.Typer(
-    help="Security hardening: least privilege, HTTP probe, hooks.", no_args_is_help=True
+    help="Security hardening: least privilege, HTTP probe, hooks, credentials, sign-off report.",
+    no_args_is_help=True,
 )
+app.command("credentials")(credentials_cmd.credentials)
+app.command("rotated")(credentials_cmd.rotated)
 
 FormatOption = Annotated[
     FindingsFormat,

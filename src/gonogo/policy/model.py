@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonogo.policy.credentials import Security
 from gonogo.rollout.plan import RolloutPlan
 
 IDENT = r"^[a-z][a-z0-9_-]*$"
@@ -216,6 +217,7 @@ class Policy(_Frozen):
     signing: Signing = Signing()
     deps: Deps = Deps()
     rollout: RolloutPlan | None = None
+    security: Security = Security()
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
@@ -267,6 +269,7 @@ class Policy(_Frozen):
                         f"(roles: {roles})",
                     )
                 )
+        found.extend(self.security.role_problems(self.owners))
         if self.rollout is not None:
             gate_ids = {g.id for g in self.gates}
             for si, gate_id in enumerate(self.rollout.staging.gates):
