@@ -337,6 +337,25 @@ def test_a_command_that_exits_at_once_is_a_one_line_error(make: Factory) -> None
     assert not deployer.health(Variant.CANARY).healthy
 
 
+def test_environment_values_never_appear_in_the_error(make: Factory) -> None:
+    secret = "s3cr3t-service-token"
+    deployer = make(
+        command=[
+            sys.executable,
+            "-c",
+            "import os, sys; sys.exit('rejected token ' + os.environ['TOKEN'])",
+            "{port}",
+        ],
+        versions={"v2": {"env": {"TOKEN": secret}}},
+    )
+
+    with pytest.raises(DeployError) as caught:
+        deployer.deploy(Variant.CANARY, "v2")
+
+    assert "exited with code 1 before it was healthy: rejected token ***" in str(caught.value)
+    assert secret not in str(caught.value)
+
+
 def test_a_process_that_never_answers_is_stopped(make: Factory, token: str) -> None:
     deployer = make(
         command=[sys.executable, "-c", "import time; time.sleep(600)", "{port}"],

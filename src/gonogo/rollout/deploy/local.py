@@ -138,9 +138,9 @@ class LocalDeployer:
         except BaseException:
             self._stop(started)
             raise
+        self._targets[variant] = started
         if current is not None:
             self._stop(current)
-        self._targets[variant] = started
         return started.backend()
 
     def health(self, variant: Variant) -> Health:
@@ -167,9 +167,10 @@ class LocalDeployer:
 
     def rollback(self) -> None:
         """Stop the canary's process group; the baseline keeps running."""
-        canary = self._targets.pop(Variant.CANARY, None)
+        canary = self._targets.get(Variant.CANARY)
         if canary is not None:
             self._stop(canary)
+            del self._targets[Variant.CANARY]
 
     def promote(self) -> None:
         """The canary's process becomes the baseline; the old baseline is stopped."""
@@ -228,7 +229,8 @@ class LocalDeployer:
     def stop_all(self) -> None:
         """Stop every variant's process group (demo and test cleanup)."""
         for variant in list(self._targets):
-            self._stop(self._targets.pop(variant))
+            self._stop(self._targets[variant])
+            del self._targets[variant]
 
     # -- processes --------------------------------------------------------------------------
 
@@ -266,7 +268,11 @@ class LocalDeployer:
         while True:
             alive, why = self._alive(process)
             if not alive:
-                line = last_line(Path(process.log), offset=self._log_offsets.get(process.pid, 0))
+                line = last_line(
+                    Path(process.log),
+                    offset=self._log_offsets.get(process.pid, 0),
+                    secrets=self._env_values(process.version),
+                )
                 raise DeployError(
                     f"{process.variant} {process.version} {why} before it was healthy"
                     + (f": {line}" if line else ""),
@@ -285,6 +291,11 @@ class LocalDeployer:
                     hint=f"raise `health_timeout_s` or see {process.log}",
                 )
             time.sleep(_POLL_S)
+
+    def _env_values(self, version: str) -> list[str]:
+        """The policy's environment values for ``version``: never shown in a message."""
+        extra = self.config.versions.get(version, LocalVersion())
+        return [*self.config.env.values(), *extra.env.values()]
 
     def _alive(self, process: _Process) -> tuple[bool, str]:
         """Whether the process still runs, else why not (reaping it when it is ours)."""

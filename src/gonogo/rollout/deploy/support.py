@@ -25,7 +25,7 @@ from gonogo.rollout.errors import DeployError
 
 _TAIL_BYTES = 8192
 _MAX_LINE = 200
-_MIN_REDACTED = 4
+_MIN_REDACTED = 6
 _POLL_S = 0.05
 _VERSION = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
@@ -95,7 +95,7 @@ def file_safe(text: str) -> str:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret value (4 characters or more) replaced by ``***``."""
+    """``text`` with every secret value (6 characters or more) replaced by ``***``."""
     for secret in sorted(secrets, key=len, reverse=True):
         if len(secret) >= _MIN_REDACTED:
             text = text.replace(secret, "***")
