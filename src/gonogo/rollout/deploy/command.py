@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar, Literal
+from typing import IO, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gonogo.checks.command import kill_group
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
@@ -73,6 +73,13 @@ class CommandDeployerConfig(_Frozen):
     """deadline of one health check (request or command)"""
     env: dict[str, str] = Field(default_factory=dict)
     """added to the commands' environment; values never appear in messages"""
+
+    @model_validator(mode="after")
+    def _templates(self) -> Self:
+        # a DeployError, not a ValueError: it passes through pydantic as one clear line,
+        # so `gonogo policy validate` names a bad placeholder before any rollout starts
+        _check_config(self)
+        return self
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
 from gonogo.rollout.deploy.support import (
@@ -76,6 +76,13 @@ class LocalDeployerConfig(_Frozen):
     stop_grace_s: float = Field(default=5.0, ge=0)
     """between SIGTERM and SIGKILL when a process is stopped"""
     host: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _templates(self) -> Self:
+        # a DeployError, not a ValueError: it passes through pydantic as one clear line,
+        # so `gonogo policy validate` names a bad placeholder before any rollout starts
+        _check_config(self)
+        return self
 
 
 @dataclass(frozen=True)
