@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gonogo.policy.credentials import Security
+from gonogo.policy.environments import EnvPolicy
 from gonogo.rollout.plan import RolloutPlan
 
 IDENT = r"^[a-z][a-z0-9_-]*$"
@@ -217,6 +218,7 @@ class Policy(_Frozen):
     signing: Signing = Signing()
     deps: Deps = Deps()
     rollout: RolloutPlan | None = None
+    env: EnvPolicy = EnvPolicy()
     security: Security = Security()
 
     @model_validator(mode="after")
