@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from gonogo.cli.context import Globals, workspace
 from gonogo.clock import SystemClock
 from gonogo.errors import ExitCode, UsageError
 from gonogo.gates import plan, signoffs
+from gonogo.policy.explain import expired_exceptions
 from gonogo.policy.explain import explain as explain_policy
 from gonogo.policy.load import PolicyInvalid, find_policy, load_policy
 from gonogo.policy.model import Policy
@@ -48,6 +50,7 @@ def validate(ctx: typer.Context) -> int:
             output.info(
                 f"gonogo: warning: waiver for {waiver.criterion} expired on {waiver.expires}"
             )
+    _warn_expired_exceptions(loaded.policy, today)
     policy = loaded.policy
     criteria = sum(len(g.criteria) for g in policy.gates)
     output.emit(
@@ -63,8 +66,19 @@ def explain(ctx: typer.Context) -> int:
     """Print the checklist a human reads: owners, gates, criteria, waivers (Markdown)."""
     root = settings.project_root(_options(ctx).project)
     loaded = load_policy(find_policy(root))
-    output.emit(explain_policy(loaded.policy, today=SystemClock().now().date()), None)
+    today = SystemClock().now().date()
+    _warn_expired_exceptions(loaded.policy, today)
+    output.emit(explain_policy(loaded.policy, today=today), None)
     return ExitCode.OK
+
+
+def _warn_expired_exceptions(policy: Policy, today: date) -> None:
+    """Expired [deps] exceptions cover nothing any more (the vulns check fails on them)."""
+    for exception in expired_exceptions(policy, today):
+        output.info(
+            f"gonogo: warning: [deps] exception for {exception.id} expired on "
+            f"{exception.expires}: the vulnerability fails the audit again"
+        )
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gonogo.policy.model import Aggregation, Criterion, Policy
+from gonogo.policy.model import Aggregation, Criterion, DepsException, Policy
 
 PHASES = {
     1: "gates",
@@ -38,8 +38,13 @@ def _params(criterion: Criterion) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in sorted(criterion.params.items()))
 
 
+def expired_exceptions(policy: Policy, today: date) -> list[DepsException]:
+    """The ``[deps]`` exceptions whose last day in force is before ``today``."""
+    return [e for e in policy.deps.exceptions if e.expires < today]
+
+
 def explain(policy: Policy, *, today: date) -> str:
-    """A Markdown checklist: owners, then each gate's criteria, then waivers."""
+    """A Markdown checklist: owners, each gate's criteria, waivers, dependency exceptions."""
     lines = [f"# Release readiness policy: {policy.project.name}", "", "## Owners", ""]
     for role, people in policy.owners.items():
         lines.append(f"- **{role}**: {', '.join(people)}")
@@ -77,12 +82,35 @@ def explain(policy: Policy, *, today: date) -> str:
                 f"- [ ] **{criterion.title or criterion.id}** (`{gate.id}.{criterion.id}`): "
                 f"`{criterion.check}` {params}, threshold: {_threshold(criterion)}{extra}"
             )
-    if policy.waivers:
-        lines += ["", "## Waivers", ""]
-        for waiver in policy.waivers:
-            state = "EXPIRED" if waiver.expires < today else f"until {waiver.expires}"
-            lines.append(
-                f"- `{waiver.criterion}` {state}, approved by {waiver.approver}: {waiver.reason}"
-            )
+    lines += _waivers(policy, today)
+    lines += _exceptions(policy, today)
     lines.append("")
     return "\n".join(lines)
+
+
+def _waivers(policy: Policy, today: date) -> list[str]:
+    if not policy.waivers:
+        return []
+    lines = ["", "## Waivers", ""]
+    for waiver in policy.waivers:
+        state = "EXPIRED" if waiver.expires < today else f"until {waiver.expires}"
+        lines.append(
+            f"- `{waiver.criterion}` {state}, approved by {waiver.approver}: {waiver.reason}"
+        )
+    return lines
+
+
+def _exceptions(policy: Policy, today: date) -> list[str]:
+    if not policy.deps.exceptions:
+        return []
+    lines = ["", "## Dependency exceptions", ""]
+    for exception in policy.deps.exceptions:
+        state = (
+            f"EXPIRED on {exception.expires} (covers nothing: the vulnerability fails again)"
+            if exception.expires < today
+            else f"until {exception.expires}"
+        )
+        lines.append(
+            f"- `{exception.id}` {state}, approved by {exception.approver}: {exception.reason}"
+        )
+    return lines
