@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gonogo.cli import credentials_cmd, output, settings
+from gonogo.cli import credentials_cmd, output, security_report_cmd, settings
 from gonogo.cli.common import OutputOption
 from gonogo.cli.context import Globals
 from gonogo.errors import ExitCode, PolicyError, UsageError
@@ -31,6 +31,7 @@ app = typer.Typer(
 )
 app.command("credentials")(credentials_cmd.credentials)
 app.command("rotated")(credentials_cmd.rotated)
+app.command("report")(security_report_cmd.report)
 
 FormatOption = Annotated[
     FindingsFormat,
