@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gonogo.cli import output, settings
+from gonogo.cli import env_parity_cmd, output, settings
 from gonogo.cli.common import OutputOption
 from gonogo.cli.context import Globals
 from gonogo.config.build import Difference, build_inventory, drift
@@ -30,6 +30,9 @@ app = typer.Typer(
 )
 
 CHECK_SCHEMA = "gonogo.env-check/v1"
+
+app.command("diff")(env_parity_cmd.diff)
+app.command("runbook")(env_parity_cmd.runbook)
 
 
 class ScanFormat(StrEnum):
