@@ -14,7 +14,6 @@ not count against parity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -289,10 +288,3 @@ def _toggle_side(environment: str, value: Toggle | None) -> Side:
     shown = ("true" if value else "false") if isinstance(value, bool) else repr(value)
     return Side(environment, True, shown, "policy")
 
-
-def summary(report: ParityReport) -> Mapping[str, int]:
-    """Counts by kind of the undeclared differences."""
-    counts: dict[str, int] = {}
-    for difference in report.undeclared:
-        counts[difference.kind.value] = counts.get(difference.kind.value, 0) + 1
-    return counts
