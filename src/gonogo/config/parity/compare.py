@@ -287,4 +287,3 @@ def _toggle_side(environment: str, value: Toggle | None) -> Side:
         return Side(environment, present=False)
     shown = ("true" if value else "false") if isinstance(value, bool) else repr(value)
     return Side(environment, True, shown, "policy")
-
