@@ -272,20 +272,24 @@ class Policy(_Frozen):
                     )
                 )
         found.extend(self.security.role_problems(self.owners))
-        if self.rollout is not None:
-            gate_ids = {g.id for g in self.gates}
-            for si, gate_id in enumerate(self.rollout.staging.gates):
-                if gate_id not in gate_ids:
-                    found.append(
-                        (
-                            ("rollout", "staging", "gates", si),
-                            f"staging gate {gate_id!r} is not a gate of this policy "
-                            f"(gates: {', '.join(sorted(gate_ids))})",
-                        )
-                    )
+        found.extend(self._rollout_references())
         if found:
             raise LocatedErrors(found)
         return self
+
+    def _rollout_references(self) -> list[Located]:
+        if self.rollout is None:
+            return []
+        gate_ids = {g.id for g in self.gates}
+        return [
+            (
+                ("rollout", "staging", "gates", si),
+                f"staging gate {gate_id!r} is not a gate of this policy "
+                f"(gates: {', '.join(sorted(gate_ids))})",
+            )
+            for si, gate_id in enumerate(self.rollout.staging.gates)
+            if gate_id not in gate_ids
+        ]
 
     def gate(self, gate_id: str) -> Gate | None:
         """The gate with this id, or None."""

@@ -27,13 +27,14 @@ metric-source errors, and the deployer, router and metric source that carry it o
 
     [rollout.deployer]
     type = "local"
-    command = ["python", "-m", "gonogo.rollout.sample", "--version", "{version}", "--port", "{port}"]
+    command = "python -m gonogo.rollout.sample --version {version} --port {port}"
 
 See docs/rollout.md.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -197,7 +198,7 @@ class RolloutPlan(_Frozen):
     @field_validator("steps")
     @classmethod
     def _increasing(cls, steps: tuple[StepPlan, ...]) -> tuple[StepPlan, ...]:
-        for before, after in zip(steps, steps[1:], strict=False):
+        for before, after in itertools.pairwise(steps):
             if after.weight <= before.weight:
                 raise ValueError(
                     f"step weights must increase (found {before.weight:g} then {after.weight:g})"
