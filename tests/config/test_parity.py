@@ -198,6 +198,8 @@ def test_json_report_has_the_documented_shape(project: Project) -> None:
             "where": "k8s/overlays/production/kustomization.yaml",
         },
     }
+    flag = next(d for d in document["differences"] if d["key"] == "var.FEATURE_SEARCH")
+    assert (flag["left"]["value"], flag["right"]["value"]) == ("true", "false")  # unquoted
     assert "k8s/overlays/production/resources.yaml" in document["sources"]["production"]
     assert ".env.staging" in document["sources"]["staging"]
 

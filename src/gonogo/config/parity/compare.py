@@ -53,12 +53,16 @@ class Side:
     present: bool
     value: str | None = None
     where: str | None = None
+    quoted: bool = False
+    """The value is a variable's text: people see it quoted (an empty one stays visible)."""
 
     def shown(self) -> str:
         """The side for people."""
         if not self.present:
             return "not set"
         value = self.value if self.value is not None else "set"
+        if self.quoted:
+            value = repr(value)
         return f"{value} ({self.where})" if self.where else value
 
     def to_json(self) -> dict[str, Any]:
@@ -218,13 +222,10 @@ def _variable_side(environment: str, setting: Setting | None, secret: bool) -> S
     if secret:
         shown = describe(setting.kind, setting.value, setting.origin)
         return Side(environment, True, shown, setting.where)
-    return Side(environment, True, _short(_value_text(setting)), setting.where)
-
-
-def _value_text(setting: Setting) -> str:
     if setting.value is not None:
-        return repr(setting.value)
-    return f"from {setting.origin}" if setting.origin else setting.kind.value
+        return Side(environment, True, _short(setting.value), setting.where, quoted=True)
+    source = f"from {setting.origin}" if setting.origin else setting.kind.value
+    return Side(environment, True, source, setting.where)
 
 
 def _short(text: str) -> str:
