@@ -66,9 +66,12 @@ def _env_policy(root: Path) -> EnvPolicy:
 
 def diff(
     ctx: typer.Context,
-    left: Annotated[str, typer.Argument(help="The first environment (e.g. staging).")],
+    left: Annotated[
+        str, typer.Argument(metavar="LEFT", help="The first environment (e.g. staging).")
+    ],
     right: Annotated[
-        str, typer.Argument(help="The environment it should match (e.g. production).")
+        str,
+        typer.Argument(metavar="RIGHT", help="The environment it should match (e.g. production)."),
     ],
     inventory: InventoryOption = None,
     fmt: Annotated[
