@@ -341,6 +341,9 @@ def test_a_file_not_written_by_gonogo_is_refused(tmp_path: Path) -> None:
         router.set_weight(10)
     with pytest.raises(RouterError, match="no split_clients block"):
         router.weight()
+    with pytest.raises(RouterError, match=r"exists and was not written by gonogo.*not overwrite"):
+        router.configure(Backend(Variant.BASELINE, "v1", "http://127.0.0.1:1"), None, 0)
+    assert (tmp_path / "nginx" / "nginx.conf").read_text() == "events {}\nhttp {}\n"
 
 
 @pytest.mark.parametrize(

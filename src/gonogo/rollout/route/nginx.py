@@ -55,6 +55,7 @@ from gonogo.rollout.deploy.interface import Backend
 from gonogo.rollout.errors import RouterError
 from gonogo.rollout.route.nginx_conf import (
     LOOPBACK,
+    METADATA,
     RoutedSplit,
     check_path,
     check_percent,
@@ -232,6 +233,11 @@ class NginxRouter:
         text = self._render(split)
         with self._locked():
             previous = _read_bytes(self.config_path)
+            if previous is not None and METADATA.encode() not in previous:
+                raise RouterError(
+                    f"{self.config_path} exists and was not written by gonogo's nginx router",
+                    hint="gonogo will not overwrite it: point the router at a file of its own",
+                )
             running = self._master_pid() is not None if self.state_dir else True
             if previous == text.encode() and running:
                 return  # idempotent: nginx already runs exactly this
