@@ -27,7 +27,8 @@ and reloads gracefully (in-flight requests finish on the old workers). A rejecte
 configuration or a failed reload raises :class:`~gonogo.rollout.errors.RouterError` with
 nginx's own one-line message and puts the previous file back, which nginx still runs.
 In managed mode the reload is confirmed from nginx's error log: the master logs either
-"start worker processes" or the reason it kept the old configuration.
+"start worker processes" or the reason it kept the old configuration, and each old
+worker logs when it stops accepting connections; only then does a change return.
 
 The file on disk is the record: :meth:`NginxRouter.weight` parses the ``split_clients``
 block back, and a comment line holds the backends, so a new process (a resumed
@@ -97,7 +98,7 @@ class NginxRouterConfig(BaseModel):
     """external: validates nginx's whole configuration after the swap, e.g. ["nginx", "-t"]"""
     listen: Annotated[str, Field(pattern=r"^[A-Za-z0-9.:\[\]-]+$")] | None = None
     """external: when set, the include holds a server block listening here"""
-    url: str | None = None
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     """external: the front address clients use (default: http://<listen>)"""
     access_log: Path | None = None
     """external: where the server block logs JSON lines (managed: <state_dir>/access.log)"""
