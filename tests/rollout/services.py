@@ -10,7 +10,9 @@ group on exit. :class:`Services` starts several and stops them all, for fixtures
             yield running
 
 ``echo_server()`` runs an HTTP server in a thread that answers every request with what
-it received (method, path, headers, body) as JSON, for tests of request forwarding.
+it received (method, path, headers, body) as JSON, for tests of request forwarding. The
+header ``X-Echo-Status`` sets the status; path ``/chunked`` answers in chunks, and path
+``/hangup`` closes the kept-alive connection right after answering.
 """
 
 from __future__ import annotations
@@ -155,6 +157,9 @@ class _EchoHandler(BaseHTTPRequestHandler):
         }
         data = json.dumps(answer).encode()
         status = int(self.headers.get("X-Echo-Status", "200"))
+        if self.path == "/chunked":  # the same answer in three chunks
+            self._chunked(status, data)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Echo", "yes")
@@ -162,6 +167,19 @@ class _EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+        if self.path == "/hangup":  # close the kept-alive connection without saying so
+            self.close_connection = True
+
+    def _chunked(self, status: int, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        third = len(data) // 3 + 1
+        for start in range(0, len(data), third):
+            piece = data[start : start + third]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
 
     # http.server dispatches to do_<METHOD>; every method echoes
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _echo  # noqa: N815

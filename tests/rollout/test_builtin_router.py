@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import RouterError
+from gonogo.rollout.route import builtin
 from gonogo.rollout.route.builtin import BuiltinRouter, BuiltinRouterConfig
 from gonogo.rollout.route.interface import Router
 from tests.rollout.services import (
@@ -265,6 +266,26 @@ def test_a_chunked_request_body_reaches_the_backend_whole() -> None:
     assert dict(seen["headers"])["content-length"] == "6"
 
 
+def test_a_chunked_answer_reaches_the_client_whole() -> None:
+    with echo_server() as echo, BuiltinRouter() as router:
+        router.configure(echo.backend(BASELINE), None, 0)
+        with httpx.Client(trust_env=False, timeout=60) as client:
+            response = client.get(f"{router.url}/chunked")
+    assert response.json()["path"] == "/chunked"
+    assert response.headers["content-length"] == str(len(response.content))
+    assert "transfer-encoding" not in response.headers
+
+
+def test_a_backend_that_hangs_up_after_each_answer_still_serves_every_request() -> None:
+    with echo_server() as echo, BuiltinRouter() as router:
+        router.configure(echo.backend(BASELINE), None, 0)
+        with httpx.Client(trust_env=False, timeout=60) as client:
+            statuses = [client.get(f"{router.url}/hangup").status_code for _ in range(10)]
+        totals = router.totals()
+    assert statuses == [200] * 10
+    assert totals[BASELINE, "echo"].errors == 0
+
+
 def test_a_head_request_gets_the_headers_without_a_body() -> None:
     with echo_server() as echo, BuiltinRouter() as router:
         router.configure(echo.backend(BASELINE), None, 0)
@@ -275,6 +296,46 @@ def test_a_head_request_gets_the_headers_without_a_body() -> None:
     assert head.headers["x-echo"] == "yes"
     # the backend's length of the body it would send, not the 0 bytes the proxy sent
     assert int(head.headers["content-length"]) > 100
+
+
+def test_a_client_waiting_for_100_continue_gets_it_and_its_body_forwarded() -> None:
+    with echo_server() as echo, BuiltinRouter() as router:
+        router.configure(echo.backend(BASELINE), None, 0)
+        port = int(router.url.rsplit(":", 1)[1])
+        client = h11.Connection(h11.CLIENT)
+        request = h11.Request(
+            method="POST",
+            target="/upload",
+            headers=[("Host", "front"), ("Content-Length", "5"), ("Expect", "100-continue")],
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.sendall(client.send(request))
+            interim = client.next_event()
+            while interim is h11.NEED_DATA:
+                client.receive_data(sock.recv(65536))
+                interim = client.next_event()
+            assert isinstance(interim, h11.InformationalResponse)
+            assert interim.status_code == 100
+            sock.sendall(client.send(h11.Data(data=b"hello")) + client.send(h11.EndOfMessage()))
+            status, body = _read_response(client, sock)
+    assert status == 200
+    seen = json.loads(body)
+    assert seen["body"] == "hello"
+    assert "expect" not in dict(seen["headers"])
+
+
+def test_a_request_body_over_the_limit_gets_413(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(builtin, "MAX_BODY_BYTES", 1000)
+    with echo_server() as echo, BuiltinRouter() as router:
+        router.configure(echo.backend(BASELINE), None, 0)
+        with httpx.Client(trust_env=False, timeout=60) as client:
+            refused = client.post(router.url, content=b"x" * 1001)
+            accepted = client.post(router.url, content=b"x" * 1000)
+        totals = router.totals()
+    assert refused.status_code == 413
+    assert accepted.status_code == 200
+    assert len(accepted.json()["body"]) == 1000
+    assert totals[BASELINE, "echo"].requests == 1
 
 
 def test_two_requests_on_one_client_connection_are_both_answered(

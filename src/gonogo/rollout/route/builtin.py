@@ -3,10 +3,11 @@
 :class:`BuiltinRouter` runs an asyncio event loop in a background daemon thread. It
 accepts HTTP/1.1 on ``listen`` (parsed with h11, keep-alive included), picks the baseline
 or the canary for each request, forwards the request (method, path and query, headers
-without hop-by-hop ones, body) through one pooled ``httpx.AsyncClient`` and sends the
-answer back. Every request is counted for the variant it went to: one request, an error
-when the answer is a 5xx or the upstream could not be reached (the client then gets 502,
-or 504 after ``upstream_timeout_s``), and its latency in the analysis bucket layout.
+without hop-by-hop ones, body) over pooled keep-alive connections
+(:mod:`~gonogo.rollout.route.upstream`) and sends the answer back. Every request is
+counted for the variant it went to: one request, an error when the answer is a 5xx or
+the upstream could not be reached (the client then gets 502, or 504 after
+``upstream_timeout_s``), and its latency in the analysis bucket layout.
 
 The split is deterministic (stride scheduling): each request adds the canary's share to a
 credit and goes to the canary whenever the credit passes a whole request, so 1% sends
@@ -23,18 +24,17 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 import h11
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gonogo.rollout.analysis.histogram import LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import VariantSample
 from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import RouterError
+from gonogo.rollout.route.upstream import Origin, UpstreamError, UpstreamPool
 
 __all__ = ["BuiltinRouter", "BuiltinRouterConfig", "parse_listen"]
 
@@ -109,6 +109,8 @@ class _Table:
     canary: Backend | None
     share: int
     """the canary's share in millionths of the traffic"""
+    origins: dict[str, Origin] = field(default_factory=dict, compare=False)
+    """where each backend's URL points, parsed once"""
 
 
 @dataclass
@@ -154,7 +156,7 @@ class BuiltinRouter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._upstream: UpstreamPool | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._bound_port: int | None = None
 
@@ -194,16 +196,14 @@ class BuiltinRouter:
     def configure(self, baseline: Backend, canary: Backend | None, canary_percent: float) -> None:
         """Route to these backends with this split, starting the proxy when needed."""
         share = _share(canary_percent)
-        for backend in (baseline, canary):
-            if backend is not None:
-                _check_backend(backend)
+        origins = {b.url: _origin(b) for b in (baseline, canary) if b is not None}
         if canary is None and share:
             raise RouterError(
                 f"cannot send {canary_percent:g}% of traffic to the canary: none is configured",
                 hint="configure a canary backend or a 0% share",
             )
         self.start()
-        table = _Table(baseline, canary, share)
+        table = _Table(baseline, canary, share, origins)
         self._apply(table, reset_credit=self._backends_changed(table))
 
     def set_weight(self, canary_percent: float) -> None:
@@ -220,7 +220,8 @@ class BuiltinRouter:
                 f"cannot send {canary_percent:g}% of traffic to the canary: none is configured",
                 hint="configure a canary backend first",
             )
-        self._apply(_Table(table.baseline, table.canary, share), reset_credit=False)
+        new = _Table(table.baseline, table.canary, share, table.origins)
+        self._apply(new, reset_credit=False)
 
     def weight(self) -> float | None:
         """The canary's share (percent) the proxy applies now; None when it routes nothing."""
@@ -312,21 +313,10 @@ class BuiltinRouter:
         return old is None or (old.baseline, old.canary) != (table.baseline, table.canary)
 
     async def _serve(self) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.upstream_timeout_s),
-            # the pool checks every idle connection on each request: keep few of them
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=32),
-            trust_env=False,  # the proxy talks to its backends, never through HTTP_PROXY
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        self._server = await asyncio.start_server(
+            self._connection, self.host, self.port, backlog=1024
         )
-        try:
-            self._server = await asyncio.start_server(
-                self._connection, self.host, self.port, backlog=1024
-            )
-        except OSError:
-            await self._client.aclose()
-            self._client = None
-            raise
+        self._upstream = UpstreamPool()
         self._bound_port = int(self._server.sockets[0].getsockname()[1])
 
     async def _shutdown(self) -> None:
@@ -338,9 +328,9 @@ class BuiltinRouter:
         await asyncio.gather(*self._connections, return_exceptions=True)
         if server is not None:
             await server.wait_closed()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._upstream is not None:
+            self._upstream.close()
+            self._upstream = None
 
     # -- one client connection -----------------------------------------------------------
 
@@ -393,7 +383,7 @@ class BuiltinRouter:
             return _plain(503, "no backend configured")
         variant, backend = self._choose(table)
         started = time.perf_counter()
-        answer = await self._forward(backend, request, body, client_ip)
+        answer = await self._forward(table, backend, request, body, client_ip)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         self._record(variant, backend.version, answer.status >= 500, elapsed_ms)
         return answer
@@ -416,38 +406,33 @@ class BuiltinRouter:
             meter.latency[bucket] = meter.latency.get(bucket, 0) + 1
 
     async def _forward(
-        self, backend: Backend, request: h11.Request, body: bytes, client_ip: str
+        self, table: _Table, backend: Backend, request: h11.Request, body: bytes, client_ip: str
     ) -> _Answer:
-        client = self._client
-        if client is None:  # pragma: no cover - only between shutdown and loop stop
+        upstream = self._upstream
+        if upstream is None:  # pragma: no cover - only between shutdown and loop stop
             return _plain(503, "router stopping")
-        upstream = httpx.Request(
-            request.method.decode("ascii"),
-            httpx.URL(backend.url).copy_with(raw_path=_path(request.target)),
-            headers=_forward_headers(request, body, client_ip),
-            content=body,
-        )
         try:
             async with asyncio.timeout(self.upstream_timeout_s):
-                response = await client.send(upstream, stream=True)
-                try:
-                    raw = b"".join([chunk async for chunk in response.aiter_raw()])
-                finally:
-                    await response.aclose()
-        except (TimeoutError, httpx.TimeoutException):
+                response = await upstream.request(
+                    table.origins[backend.url],
+                    request.method,
+                    _path(request.target),
+                    _forward_headers(request, client_ip),
+                    body,
+                )
+        except TimeoutError:
             return _plain(504, "upstream timed out")
-        except (httpx.HTTPError, OSError) as exc:
+        except (UpstreamError, OSError, h11.ProtocolError) as exc:
             _log.debug("upstream %s %s failed: %s", backend.variant, backend.url, exc)
             return _plain(502, "upstream unreachable")
-        headers = _strip(response.headers.raw)
-        if _bodyless(request.method, response.status_code):
-            length = response.headers.get("content-length")
-            if length is not None:
-                headers.append((b"content-length", length.encode("ascii")))
+        headers = _strip(response.headers)
+        raw = response.body
+        if _bodyless(request.method, response.status):
+            headers.extend((n, v) for n, v in response.headers if n.lower() == b"content-length")
             raw = b""
         else:
             headers.append((b"content-length", str(len(raw)).encode("ascii")))
-        return _Answer(response.status_code, headers, raw, response.reason_phrase.encode("latin-1"))
+        return _Answer(response.status, headers, raw, response.reason)
 
 
 class _TooLarge(Exception):
@@ -544,13 +529,9 @@ def _strip(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return [(n, v) for n, v in items if n.lower() not in _HOP_BY_HOP and n.lower() not in named]
 
 
-def _forward_headers(
-    request: h11.Request, body: bytes, client_ip: str
-) -> list[tuple[bytes, bytes]]:
-    headers = _strip(request.headers)
-    had_body = any(name in {b"content-length", b"transfer-encoding"} for name, _ in request.headers)
-    if had_body and not body:
-        headers.append((b"content-length", b"0"))
+def _forward_headers(request: h11.Request, client_ip: str) -> list[tuple[bytes, bytes]]:
+    """The client's headers for the backend: no hop-by-hop ones, X-Forwarded-* added."""
+    headers = _strip(request.headers)  # framing too: the upstream pool sets Content-Length
     forwarded = [value for name, value in headers if name == b"x-forwarded-for"]
     headers = [(n, v) for n, v in headers if n != b"x-forwarded-for"]
     if client_ip:
@@ -571,18 +552,15 @@ def _share(percent: float) -> int:
     return round(percent * SCALE / 100)
 
 
-def _check_backend(backend: Backend) -> None:
+def _origin(backend: Backend) -> Origin:
     try:
-        url = httpx.URL(backend.url)
-        valid = url.scheme in {"http", "https"} and bool(url.host)
-    except httpx.InvalidURL:
-        valid = False
-    if not valid:
+        return Origin.parse(backend.url)
+    except ValueError:
         raise RouterError(
             f"{backend.variant} {backend.version}: backend address {backend.url!r} "
             "is not an http:// or https:// URL",
             hint="backends are given as http://host:port",
-        )
+        ) from None
 
 
 async def _call(function: Callable[[], None]) -> None:
