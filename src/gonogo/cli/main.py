@@ -16,6 +16,7 @@ from gonogo.cli import (
     audit_cmd,
     ci_cmd,
     commands,
+    demo_cmd,
     deps_cmd,
     env_cmd,
     policy_cmd,
@@ -88,6 +89,7 @@ app.add_typer(deps_cmd.app, name="deps")
 app.add_typer(security_cmd.app, name="security")
 app.add_typer(ci_cmd.app, name="ci")
 app.add_typer(rollout_cmd.app, name="rollout")
+app.command()(demo_cmd.demo)
 
 
 def _crash_log(exc: BaseException) -> Path | None:

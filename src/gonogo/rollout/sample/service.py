@@ -123,6 +123,9 @@ class SampleService:
 def _handler(service: SampleService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out as two writes; without TCP_NODELAY the second one waits
+        # for the client's delayed ACK (~40 ms) on a kept-alive connection
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the router measures requests."""

@@ -1,0 +1,182 @@
+"""How a rollout is shown: a live terminal view, plain lines when piped, and text status."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from gonogo.rollout.controller import Tick
+from gonogo.rollout.state import DecisionRecord, RolloutRecord, RolloutState
+
+_STATE_STYLE = {
+    RolloutState.PROMOTED: "bold green",
+    RolloutState.ROLLED_BACK: "bold red",
+}
+
+
+def _num(value: Any, fmt: str = "{:.3g}") -> str:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return "-"
+    return fmt.format(value)
+
+
+def _rate(value: Any) -> str:
+    return _num(value, "{:.2%}")
+
+
+def headline(record: RolloutRecord) -> str:
+    """``rollout #3: v2 over v1, canary step 2/4 at 25%``."""
+    text = (
+        f"rollout #{record.id}: {record.version} over {record.baseline_version}, "
+        f"{record.describe()}"
+    )
+    if record.reason and not record.state.active:
+        text += f" — {record.reason}"
+    return text
+
+
+def decision_line(action: str, reason: str, payload: Mapping[str, Any]) -> str:
+    """One decision as one line, with its numbers."""
+    totals = payload.get("totals") or {}
+    base, canary = totals.get("baseline") or {}, totals.get("canary") or {}
+    numbers = ""
+    if base or canary:
+        numbers = (
+            f" [errors {_rate(canary.get('error_rate'))} vs {_rate(base.get('error_rate'))}, "
+            f"p99 {_num(canary.get('p99_ms'), '{:.0f}')} vs {_num(base.get('p99_ms'), '{:.0f}')}"
+            " ms]"
+        )
+    return f"{action}: {reason}{numbers}"
+
+
+def totals_table(payload: Mapping[str, Any]) -> Table:
+    """Per-variant requests, error rate and latency of the current step."""
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("variant", "requests", "errors", "error rate", "p50 ms", "p99 ms"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    totals = payload.get("totals") or {}
+    for variant in ("baseline", "canary"):
+        row = totals.get(variant) or {}
+        table.add_row(
+            variant,
+            _num(row.get("requests"), "{:d}"),
+            _num(row.get("errors"), "{:d}"),
+            _rate(row.get("error_rate")),
+            _num(row.get("p50_ms"), "{:.1f}"),
+            _num(row.get("p99_ms"), "{:.1f}"),
+        )
+    return table
+
+
+def findings_table(payload: Mapping[str, Any]) -> Table | None:
+    """Each metric's e-value and confidence bounds on its degradation."""
+    findings = (payload.get("decision") or {}).get("findings") or []
+    if not findings:
+        return None
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("metric", "baseline", "canary", "e-value", "bounds", "tolerance"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for item in findings:
+        lower, upper = item.get("lower"), item.get("upper")
+        bounds = f"[{_num(lower, '{:+.1%}')}, {_num(upper, '{:+.1%}')}]"
+        table.add_row(
+            item.get("metric", "?"),
+            _num(item.get("baseline")),
+            _num(item.get("canary")),
+            _num(item.get("e_value"), "{:.3g}"),
+            bounds,
+            _num(item.get("tolerance"), "{:.0%}"),
+        )
+    return table
+
+
+class LiveView:
+    """Follows a rollout: a live view on a terminal, one line per change otherwise."""
+
+    def __init__(self, console: Console | None = None, *, live: bool | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.live_enabled = self.console.is_terminal if live is None else live
+        self._live: Live | None = None
+        self._last_state: tuple[str, int, float] | None = None
+        self._last: Tick | None = None
+
+    def __enter__(self) -> LiveView:
+        if self.live_enabled:
+            self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def __call__(self, tick: Tick) -> None:
+        record = tick.record
+        state = (record.state.value, record.step, record.weight)
+        if self._live is not None:
+            self._last = tick if tick.payload or self._last is None else _merge(self._last, tick)
+            self._live.update(self._render(self._last))
+            if state != self._last_state:
+                self._live.console.print(headline(record))
+        else:
+            if state != self._last_state:
+                self.console.print(headline(record), markup=False, highlight=False)
+            if tick.action and tick.action != "continue":
+                line = decision_line(tick.action, tick.reason or "", tick.payload)
+                self.console.print("  " + line, markup=False, highlight=False)
+        self._last_state = state
+
+    def _render(self, tick: Tick) -> Group:
+        style = _STATE_STYLE.get(tick.record.state, "bold")
+        parts: list[Any] = [Text(headline(tick.record), style=style)]
+        if tick.payload:
+            parts.append(totals_table(tick.payload))
+            findings = findings_table(tick.payload)
+            if findings is not None:
+                parts.append(findings)
+        if tick.reason:
+            parts.append(Text(f"{tick.action}: {tick.reason}", style="dim"))
+        return Group(*parts)
+
+
+def _merge(previous: Tick, tick: Tick) -> Tick:
+    return Tick(tick.record, previous.action, previous.reason, previous.payload)
+
+
+def status_text(
+    record: RolloutRecord, timeline: Sequence[DecisionRecord], latest: DecisionRecord | None
+) -> str:
+    """``gonogo rollout status`` as text."""
+    lines = [headline(record)]
+    lines.append(
+        f"  judge {record.plan.judge}, alpha {record.plan.alpha:g}, steps "
+        + " -> ".join(f"{s.weight:g}%" for s in record.plan.steps)
+        + " -> 100%"
+    )
+    if record.controller:
+        lines.append(f"  controller {record.controller}, heartbeat {record.heartbeat_at}")
+    elif record.state.active:
+        lines.append("  no controller is running: gonogo rollout resume")
+    if latest is not None:
+        lines.append("  latest: " + decision_line(latest.action, latest.reason, latest.payload))
+    if timeline:
+        lines.append("  decisions:")
+        for item in timeline:
+            lines.append(
+                f"    {item.at}  step {item.step + 1} at {item.weight:g}%  "
+                + decision_line(item.action, item.reason, item.payload)
+            )
+    return "\n".join(lines)
+
+
+def plain_console() -> Console:
+    """A console on stderr for progress lines (no colour when piped)."""
+    return Console(stderr=True, file=sys.stderr)

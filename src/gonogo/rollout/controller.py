@@ -1,0 +1,640 @@
+"""The rollout controller: drives one rollout through its persisted state machine.
+
+``pending`` deploys (or finds) the baseline and points the router at it. ``staging``
+deploys the candidate as the canary with 0% of the traffic, sends it smoke requests and
+runs the plan's staging gates with ``GONOGO_CANARY_URL`` set. ``canary`` walks the steps:
+at each step the router gives the canary its weight, the judge starts a fresh step, and
+every ``interval_s`` the controller
+
+1. handles operator requests (abort, promote, a new version),
+2. renews its lease,
+3. checks both variants' health (a dead canary rolls back),
+4. reads the metric source and feeds the judge the interval's increments (an unreadable
+   source is inconclusive; past ``max_source_errors`` in a row it rolls back),
+5. acts on the decision: roll back at once, advance a step (after the last: promote to
+   100%), or on *inconclusive* re-run the step until ``max_inconclusive`` is used up,
+   then roll back. Inconclusive never promotes.
+
+A rollback sets the router to 0% first and then runs the deployer's rollback. Every
+transition is an audit event, every decision a row of the rollout's timeline with its
+numbers. Weight changes are written ahead (see :mod:`gonogo.rollout.state`), so a
+killed controller is resumed by :meth:`Controller.run` on a fresh instance: it re-adopts
+the targets, restores the recorded split and re-runs the interrupted step with a fresh
+e-process, or rolls back when the canary did not survive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from gonogo.errors import GonogoError
+from gonogo.gates import plan as gate_plan
+from gonogo.gates.engine import Engine
+from gonogo.gates.results import Outcome, Status
+from gonogo.rollout import state as store
+from gonogo.rollout.analysis.guardrails import GuardrailMonitor
+from gonogo.rollout.analysis.histogram import LatencyHistogram
+from gonogo.rollout.analysis.interface import (
+    Action,
+    Basis,
+    Decision,
+    Judge,
+    Moments,
+    Observation,
+    Step,
+    VariantSample,
+)
+from gonogo.rollout.analysis.mannwhitney import MannWhitneyConfig, MannWhitneyJudge
+from gonogo.rollout.analysis.sequential import SequentialConfig, SequentialJudge
+from gonogo.rollout.analysis.threshold import ThresholdConfig, ThresholdJudge
+from gonogo.rollout.deploy.interface import Backend, Deployer, Variant
+from gonogo.rollout.errors import DeployError, RolloutError, RouterError, SourceError
+from gonogo.rollout.plan import RolloutPlan
+from gonogo.rollout.route.interface import Router
+from gonogo.rollout.source.interface import MetricSource, Snapshot
+from gonogo.rollout.state import RequestKind, RolloutRecord, RolloutState
+from gonogo.scope import releases
+from gonogo.workspace import Workspace
+
+#: environment variables the staging gates' checks see
+CANARY_URL_ENV = "GONOGO_CANARY_URL"
+BASELINE_URL_ENV = "GONOGO_BASELINE_URL"
+CANDIDATE_VERSION_ENV = "GONOGO_ROLLOUT_VERSION"
+
+#: fault injection for crash tests: the controller exits hard (as if SIGKILLed) at this point
+CRASH_AT_ENV = "GONOGO_ROLLOUT_CRASH_AT"
+
+
+def make_judge(plan: RolloutPlan) -> Judge:
+    """The plan's judge (guardrails are applied by the controller, for every judge)."""
+    if plan.judge == "sequential":
+        return SequentialJudge(
+            SequentialConfig(alpha=plan.alpha, metrics=tuple(m.spec() for m in plan.metrics))
+        )
+    if plan.judge == "mannwhitney":
+        return MannWhitneyJudge(
+            MannWhitneyConfig(interval_s=max(plan.interval_s, 1.0), bucket_s=plan.interval_s)
+        )
+    checks = tuple(g.guardrail() for g in plan.guardrails)
+    return ThresholdJudge(
+        ThresholdConfig(checks=checks, interval_s=plan.interval_s)
+        if checks
+        else ThresholdConfig(interval_s=plan.interval_s)
+    )
+
+
+@dataclass
+class Components:
+    """What carries a rollout out."""
+
+    deployer: Deployer
+    router: Router
+    source: MetricSource
+
+    def close(self) -> None:
+        """Release what this process holds (targets keep serving)."""
+        for part in (self.source, self.router, self.deployer):
+            with contextlib.suppress(GonogoError, OSError):
+                part.close()
+
+
+@dataclass
+class Tick:
+    """What the live view is told after every change: the record and the latest numbers."""
+
+    record: RolloutRecord
+    action: str | None = None
+    reason: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[Tick], None]
+
+
+class _Accumulator:
+    """Per-variant totals of one step, for the timeline and the live view."""
+
+    def __init__(self) -> None:
+        self.requests = [0, 0]
+        self.errors = [0, 0]
+        self.latency: list[dict[int, int]] = [{}, {}]
+
+    def add(self, observation: Observation) -> None:
+        for i, sample in enumerate((observation.baseline, observation.canary)):
+            self.requests[i] += sample.requests
+            self.errors[i] += sample.errors
+            counts = self.latency[i]
+            for bucket, count in sample.latency.counts.items():
+                counts[bucket] = counts.get(bucket, 0) + count
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for i, variant in enumerate(("baseline", "canary")):
+            histogram = LatencyHistogram(self.latency[i])
+            requests = self.requests[i]
+            out[variant] = {
+                "requests": requests,
+                "errors": self.errors[i],
+                "error_rate": self.errors[i] / requests if requests else None,
+                "p50_ms": histogram.quantile(0.5),
+                "p99_ms": histogram.quantile(0.99),
+            }
+        return out
+
+
+def increment(now: VariantSample, before: VariantSample) -> VariantSample:
+    """What a variant served between two cumulative totals (a reset counts from zero)."""
+    if now.requests < before.requests or now.errors < before.errors:
+        return now
+    counts: dict[int, int] = {}
+    for bucket, count in now.latency.counts.items():
+        delta = count - before.latency.counts.get(bucket, 0)
+        if delta < 0:
+            return now
+        if delta:
+            counts[bucket] = delta
+    metrics: dict[str, Moments] = {}
+    for name, moments in now.metrics.items():
+        previous = before.metrics.get(name, Moments())
+        metrics[name] = moments if moments.count < previous.count else moments - previous
+    requests = now.requests - before.requests
+    errors = min(now.errors - before.errors, requests)
+    return VariantSample(requests, errors, LatencyHistogram(counts), metrics)
+
+
+class Controller:
+    """Drives one rollout; see the module docstring."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        record: RolloutRecord,
+        components: Components,
+        *,
+        listener: Listener | None = None,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ws = ws
+        self.record = record
+        self.plan = record.plan
+        self.parts = components
+        self.listener = listener
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.token = uuid.uuid4().hex[:12]
+        self.baseline: Backend | None = None
+        self.canary: Backend | None = None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> RolloutRecord:
+        """Drive the rollout until promoted or rolled back (or :attr:`stop` is set)."""
+        with self.ws.transaction() as tx:
+            self.record = store.claim(tx, self.record, self.token)
+            if self.record.state is not RolloutState.PENDING or self.record.components:
+                self.record = store.change(
+                    tx,
+                    self.record,
+                    event="rollout.resumed",
+                    payload={"controller": self.record.controller},
+                )
+        try:
+            self._adopt()
+            while self.record.state.active and not self.stop.is_set():
+                if self.record.state is RolloutState.PENDING:
+                    self._pending()
+                elif self.record.state is RolloutState.STAGING:
+                    self._staging()
+                else:
+                    self._canary()
+        finally:
+            self._release()
+        return self.record
+
+    def _release(self) -> None:
+        with contextlib.suppress(GonogoError), self.ws.transaction() as tx:
+            current = store.load(tx.conn, self.record.id)
+            if current.controller == store.controller_id(self.token):
+                self.record = store.change(tx, current, controller=None, heartbeat_at=None)
+
+    def _adopt(self) -> None:
+        """On resume: adopt the targets a killed controller left running."""
+        saved = self.record.components
+        if saved.get("deployer"):
+            self.parts.deployer.attach(saved["deployer"])
+        if saved.get("baseline"):
+            self.baseline = Backend.from_json(saved["baseline"])
+        if saved.get("canary"):
+            self.canary = Backend.from_json(saved["canary"])
+
+    def _save(self, **values: Any) -> None:
+        components = {
+            "deployer": self.parts.deployer.state(),
+            "router_url": self._router_url(),
+            "baseline": self.baseline.to_json() if self.baseline else None,
+            "canary": self.canary.to_json() if self.canary else None,
+        }
+        event = values.pop("event", None)
+        payload = values.pop("payload", None)
+        with self.ws.transaction() as tx:
+            self.record = store.change(
+                tx, self.record, event=event, payload=payload, components=components, **values
+            )
+        self._tell()
+
+    def _router_url(self) -> str | None:
+        try:
+            return self.parts.router.url
+        except GonogoError:
+            return None
+
+    def _tell(
+        self, decision: Decision | None = None, payload: Mapping[str, Any] | None = None
+    ) -> None:
+        if self.listener is not None:
+            self.listener(
+                Tick(
+                    self.record,
+                    decision.action.value if decision else None,
+                    decision.reason if decision else None,
+                    dict(payload or {}),
+                )
+            )
+
+    def _crash_point(self, name: str) -> None:
+        if os.environ.get(CRASH_AT_ENV) == name:
+            os._exit(137)
+
+    # -- phases -----------------------------------------------------------------------------
+
+    def _pending(self) -> None:
+        try:
+            self.baseline = self.parts.deployer.deploy(
+                Variant.BASELINE, self.record.baseline_version
+            )
+            self.parts.router.configure(self.baseline, None, 0.0)
+        except (DeployError, RouterError) as exc:
+            self._finish(RolloutState.ROLLED_BACK, f"baseline could not be set up: {exc}")
+            return
+        self._save(state=RolloutState.STAGING, event="rollout.staging")
+
+    def _staging(self) -> None:
+        try:
+            baseline = _known(self.baseline, "baseline")
+            self.canary = self.parts.deployer.deploy(Variant.CANARY, self.record.version)
+            self.parts.router.configure(baseline, self.canary, 0.0)
+        except (DeployError, RouterError) as exc:
+            self._rollback(f"staging: the candidate could not be deployed: {exc}")
+            return
+        self._save()
+        problem = self._smoke() or self._staging_gates()
+        if problem:
+            self._rollback(f"staging: {problem}")
+            return
+        self._crash_point("staging-passed")
+        self._save(
+            state=RolloutState.CANARY,
+            step=0,
+            event="rollout.canary",
+            payload={"staging": "passed"},
+        )
+
+    def _smoke(self) -> str | None:
+        canary = _known(self.canary, "canary")
+        staging = self.plan.staging
+        if staging.smoke_requests == 0:
+            return None
+        failures: list[str] = []
+        url = canary.url + staging.smoke_path
+        with httpx.Client(timeout=10.0) as client:
+            for _ in range(staging.smoke_requests):
+                try:
+                    status = client.get(url).status_code
+                except httpx.HTTPError as exc:
+                    failures.append(f"{type(exc).__name__}")
+                    continue
+                if status >= 500:
+                    failures.append(f"HTTP {status}")
+        if failures:
+            return (
+                f"{len(failures)} of {staging.smoke_requests} smoke requests to "
+                f"{staging.smoke_path} failed (first: {failures[0]})"
+            )
+        return None
+
+    def _staging_gates(self) -> str | None:
+        gates = self.plan.staging.gates
+        if not gates or self.ws.policy is None:
+            return None
+        canary, baseline = _known(self.canary, "canary"), _known(self.baseline, "baseline")
+        loaded = self.ws.require_policy()
+        run_plan = gate_plan.build(loaded, gate_ids=gates)
+        with self.ws.store.read() as conn:
+            release = releases.current(conn, self.record.release)
+        env = {
+            CANARY_URL_ENV: canary.url,
+            BASELINE_URL_ENV: baseline.url,
+            CANDIDATE_VERSION_ENV: self.record.version,
+        }
+        with _environment(env):
+            report = Engine(self.ws, release, use_cache=False).run(run_plan)
+        failed = [g for g in report.gates if g.outcome is Outcome.FAIL]
+        if not failed:
+            return None
+        bad = [
+            f"{c.gate}.{c.criterion}: {c.reason}"
+            for g in failed
+            for c in g.criteria
+            if c.status in (Status.FAIL, Status.ERROR)
+        ]
+        names = ", ".join(g.gate for g in failed)
+        return f"staging gate {names} failed" + (f" ({bad[0]})" if bad else "")
+
+    def _canary(self) -> None:
+        record = self.record
+        if self.canary is None or self.baseline is None:
+            self._rollback("the backends of the rollout are unknown (state lost)")
+            return
+        step_plan = self.plan.steps[record.step]
+        try:
+            self.parts.router.configure(self.baseline, self.canary, record.weight)
+        except RouterError as exc:
+            self._rollback(f"router failed: {exc}")
+            return
+        # a fresh step, or a weight change a killed controller left half-done
+        moving = record.target_weight is not None or record.weight != step_plan.weight
+        if moving and not self._set_weight(step_plan.weight):
+            return
+        health = self.parts.deployer.health(Variant.CANARY)
+        if not health.healthy:
+            self._rollback(f"the canary is unhealthy: {health.detail}")
+            return
+        self._run_step(step_plan.weight / 100.0)
+
+    def _run_step(self, share: float) -> None:
+        step_plan = self.plan.steps[self.record.step]
+        judge = make_judge(self.plan)
+        guardrails = GuardrailMonitor(tuple(g.guardrail() for g in self.plan.guardrails))
+        self.parts.source.bind(_known(self.baseline, "baseline"), _known(self.canary, "canary"))
+        started = self.clock()
+        judge.begin_step(
+            Step(
+                index=self.record.step,
+                weight=share,
+                started_at=0.0,
+                max_dwell_s=step_plan.max_dwell_s,
+                warmup_s=step_plan.warmup_s,
+                min_dwell_s=step_plan.min_dwell_s,
+            )
+        )
+        totals = _Accumulator()
+        source_errors = 0
+        previous = self._read_source()
+        next_tick = started + self.plan.interval_s
+        while not self.stop.is_set():
+            self.stop.wait(max(0.0, next_tick - self.clock()))
+            if self.stop.is_set():
+                return
+            next_tick += self.plan.interval_s
+            at = self.clock() - started
+            if self._handle_requests():
+                return
+            with self.ws.transaction() as tx:
+                self.record = store.heartbeat(tx, self.record, self.token)
+            health = self.parts.deployer.health(Variant.CANARY)
+            if not health.healthy:
+                self._rollback(f"the canary is unhealthy: {health.detail}")
+                return
+            snapshot = self._read_source()
+            if isinstance(snapshot, str):
+                source_errors += 1
+                limit = self.plan.max_source_errors
+                reason = f"metric source unreadable ({source_errors} in a row): {snapshot}"
+                self._decide(Decision(Action.CONTINUE, Basis.COLLECTING, reason, at), totals)
+                if source_errors > limit:
+                    self._rollback(
+                        f"metric source unreadable {source_errors} times in a row "
+                        f"(limit {limit}): {snapshot}"
+                    )
+                    return
+                continue
+            source_errors = 0
+            if isinstance(previous, str):
+                previous = snapshot
+                continue
+            observation = Observation(
+                at,
+                increment(snapshot.of(Variant.BASELINE), previous.of(Variant.BASELINE)),
+                increment(snapshot.of(Variant.CANARY), previous.of(Variant.CANARY)),
+            )
+            previous = snapshot
+            totals.add(observation)
+            decision = guardrails.observe(observation) or judge.observe(observation)
+            self._decide(decision, totals)
+            if decision.action is Action.ROLLBACK:
+                self._rollback(decision.reason, decision)
+                return
+            if decision.action is Action.PROMOTE_STEP:
+                self._advance(decision)
+                return
+            if decision.action is Action.INCONCLUSIVE:
+                self._inconclusive(decision)
+                return
+
+    def _read_source(self) -> Snapshot | str:
+        try:
+            return self.parts.source.snapshot()
+        except SourceError as exc:
+            return str(exc)
+
+    def _decide(self, decision: Decision, totals: _Accumulator) -> None:
+        payload = {"decision": decision.to_json(), "totals": totals.to_json()}
+        with self.ws.transaction() as tx:
+            store.add_decision(
+                tx,
+                self.record,
+                action=decision.action.value,
+                basis=decision.basis.value,
+                reason=decision.reason,
+                payload=payload,
+            )
+        self._tell(decision, payload)
+
+    # -- transitions ------------------------------------------------------------------------
+
+    def _set_weight(self, weight: float) -> bool:
+        """Move the split, written ahead; False (after rolling back) when the router fails."""
+        before = self.record.weight
+        self._save(target_weight=weight)
+        self._crash_point("weight-written-ahead")
+        try:
+            self.parts.router.set_weight(weight)
+        except RouterError as exc:
+            self._rollback(f"router failed to set {weight:g}%: {exc}")
+            return False
+        self._crash_point("weight-applied")
+        self._save(
+            weight=weight,
+            target_weight=None,
+            event="rollout.weight",
+            payload={"from": before, "to": weight},
+        )
+        return True
+
+    def _advance(self, decision: Decision) -> None:
+        if self.record.step + 1 < len(self.plan.steps):
+            self._save(
+                step=self.record.step + 1,
+                inconclusive=0,
+                event="rollout.step_passed",
+                payload={"decision": decision.to_json()},
+            )
+            return
+        self._promote(f"every step passed: {decision.reason}", decision)
+
+    def _inconclusive(self, decision: Decision) -> None:
+        count = self.record.inconclusive + 1
+        if count > self.plan.max_inconclusive:
+            self._rollback(
+                f"inconclusive {count} time(s) (limit {self.plan.max_inconclusive}): "
+                f"{decision.reason}",
+                decision,
+            )
+            return
+        self._save(
+            inconclusive=count,
+            event="rollout.step_inconclusive",
+            payload={"decision": decision.to_json(), "rerun": True},
+        )
+
+    def _promote(self, reason: str, decision: Decision | None = None) -> None:
+        if not self._set_weight(100.0):
+            return
+        try:
+            self.parts.deployer.promote()
+        except DeployError as exc:
+            reason = f"{reason}; the deployer's promote failed: {exc}"
+        self.baseline, self.canary = self.canary, None
+        self._finish(RolloutState.PROMOTED, reason, decision)
+
+    def _rollback(self, reason: str, decision: Decision | None = None) -> None:
+        problems: list[str] = []
+        before = self.record.weight
+        with contextlib.suppress(GonogoError):
+            self._save(target_weight=0.0)
+        try:
+            self.parts.router.set_weight(0.0)
+        except RouterError as exc:
+            problems.append(f"the router could not be set to 0%: {exc}")
+        else:
+            with contextlib.suppress(GonogoError):
+                self._save(
+                    weight=0.0,
+                    target_weight=None,
+                    event="rollout.weight",
+                    payload={"from": before, "to": 0.0},
+                )
+        try:
+            self.parts.deployer.rollback()
+        except DeployError as exc:
+            problems.append(f"the deployer's rollback failed: {exc}")
+        full = reason + ("; " + "; ".join(problems) if problems else "")
+        self._finish(RolloutState.ROLLED_BACK, full, decision)
+
+    def _finish(self, state: RolloutState, reason: str, decision: Decision | None = None) -> None:
+        event = "rollout.promoted" if state is RolloutState.PROMOTED else "rollout.rolled_back"
+        payload: dict[str, Any] = {"reason": reason}
+        if decision is not None:
+            payload["decision"] = decision.to_json()
+        self._save(state=state, reason=reason, event=event, payload=payload)
+
+    # -- operator requests ------------------------------------------------------------------
+
+    def _handle_requests(self) -> bool:
+        """Act on pending requests; True when the current step must stop."""
+        with self.ws.store.read() as conn:
+            pending = store.pending_requests(conn, self.record.id)
+        for item in pending:
+            with self.ws.transaction() as tx:
+                store.handled(tx, item.id)
+            if item.kind is RequestKind.ABORT:
+                self._rollback(f"aborted by {item.created_by}")
+                return True
+            if item.kind is RequestKind.PROMOTE:
+                self._promote(f"promoted by {item.created_by} (analysis skipped)")
+                return True
+            if item.kind is RequestKind.RESTART and item.argument:
+                self._restart(item.argument, item.created_by)
+                return True
+        return False
+
+    def _restart(self, version: str, who: str) -> None:
+        """A new version arrived: take the old canary out and start over from staging."""
+        old = self.record.version
+        if not self._set_weight(0.0):
+            return
+        try:
+            self.parts.deployer.rollback()
+        except DeployError as exc:
+            self._rollback(f"the old canary {old} could not be taken down: {exc}")
+            return
+        self.canary = None
+        self._save(
+            version=version,
+            state=RolloutState.STAGING,
+            step=-1,
+            inconclusive=0,
+            event="rollout.restarted",
+            payload={"from_version": old, "to_version": version, "by": who},
+        )
+
+    def promote_now(self, reason: str) -> RolloutRecord:
+        """Promote without a running controller (``gonogo rollout promote`` after a crash)."""
+        return self._directly(lambda: self._promote(reason))
+
+    def abort_now(self, reason: str) -> RolloutRecord:
+        """Roll back without a running controller (``gonogo rollout abort`` after a crash)."""
+        return self._directly(lambda: self._rollback(reason))
+
+    def _directly(self, action: Callable[[], None]) -> RolloutRecord:
+        with self.ws.transaction() as tx:
+            self.record = store.claim(tx, self.record, self.token)
+        try:
+            self._adopt()
+            if self.baseline is not None and self.canary is not None:
+                with contextlib.suppress(RouterError):
+                    self.parts.router.configure(self.baseline, self.canary, self.record.weight)
+            action()
+        finally:
+            self._release()
+        return self.record
+
+
+def _known(backend: Backend | None, variant: str) -> Backend:
+    if backend is None:
+        raise RolloutError(f"the {variant}'s backend is unknown", hint="abort the rollout")
+    return backend
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
