@@ -355,6 +355,21 @@ def test_two_requests_on_one_client_connection_are_both_answered(
     assert answers == [(200, "v1"), (200, "v1")]
 
 
+def test_an_http_1_0_client_without_a_host_header_is_served_and_closed(
+    router: BuiltinRouter, pair: tuple[SampleService, SampleService]
+) -> None:
+    routed(router, pair, 100)
+    port = int(router.url.rsplit(":", 1)[1])
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        while chunk := sock.recv(65536):  # the proxy closes after one answer
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(body)["version"] == "v2"
+
+
 def _read_response(client: h11.Connection, sock: socket.socket) -> tuple[int, bytes]:
     status, body = 0, b""
     while True:

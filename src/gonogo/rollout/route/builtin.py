@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -281,9 +282,10 @@ class BuiltinRouter:
                 asyncio.run_coroutine_threadsafe(self._serve(), loop).result(_CONTROL_TIMEOUT_S)
             except OSError as exc:
                 _stop_loop(loop, thread)
+                # asyncio wraps bind errors in a long message; the errno says it plainly
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
                 raise RouterError(
-                    f"the builtin router cannot listen on {self.host}:{self.port}: "
-                    f"{exc.strerror or exc}",
+                    f"the builtin router cannot listen on {self.host}:{self.port}: {reason}",
                     hint="pick a free port in [rollout.router] listen, or 0 for any",
                 ) from None
             except FutureTimeout:
