@@ -170,7 +170,7 @@ def test_a_slower_canary_has_a_higher_median_latency(
     router: BuiltinRouter, services: Services
 ) -> None:
     fast = services.start("v1", "--latency-ms", "2")
-    slow = services.start("v2", "--latency-ms", "40")
+    slow = services.start("v2", "--latency-ms", "80")
     router.configure(fast.backend(BASELINE), slow.backend(CANARY), 50)
     fetch(router.url, 80)
     totals = router.totals()

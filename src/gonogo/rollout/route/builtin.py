@@ -333,6 +333,7 @@ class BuiltinRouter:
         if self._upstream is not None:
             self._upstream.close()
             self._upstream = None
+        await asyncio.sleep(0)  # let the transports run their close callbacks before the stop
 
     # -- one client connection -----------------------------------------------------------
 
