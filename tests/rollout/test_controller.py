@@ -1,0 +1,299 @@
+"""The rollout controller end to end: real sample-service processes, the builtin router,
+generated load, the project's real SQLite store, and real controller processes that get
+killed and resumed. No test asserts a duration: they poll the store with deadlines."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+
+from gonogo.cli.main import main
+from gonogo.rollout.controller import CRASH_AT_ENV
+from gonogo.rollout.state import RolloutState
+from tests.rollout.processes import refuses, running
+from tests.rollout.rollouts import RolloutProject, rollout_project, weights
+
+__all__ = ["rollout_project"]
+
+pytestmark = pytest.mark.slow
+
+
+def run(project: RolloutProject, *args: str) -> int:
+    return main(["--project", str(project.root), *args])
+
+
+def canary_pid(project: RolloutProject) -> int:
+    record = project.record()
+    assert record is not None
+    return int(record.components["deployer"]["variants"]["canary"]["pid"])
+
+
+def test_a_healthy_canary_is_promoted_step_by_step(
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rollout_project.write(weights=(20, 50))
+    rollout_project.load()
+    code = run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1")
+    out = capsys.readouterr().out
+    record = rollout_project.record()
+    assert record is not None
+    assert code == 0, out
+    assert record.state is RolloutState.PROMOTED
+    story = rollout_project.timeline()
+    assert weights(story) == [20.0, 50.0, 100.0]
+    events = [e["event"] for e in story]
+    assert events[:3] == ["rollout.started", "rollout.staging", "rollout.canary"]
+    assert events.count("rollout.step_passed") == 1
+    assert events[-1] == "rollout.promoted"
+    promotions = [e for e in story if e["event"] == "rollout.decision"]
+    assert [d["action"] for d in promotions] == ["promote_step", "promote_step"]
+    assert all(d["totals"]["canary"]["requests"] > 0 for d in promotions)
+    assert rollout_project.audit_ok()
+
+
+def test_a_regressed_canary_is_rolled_back_and_taken_down(
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rollout_project.write(
+        weights=(20, 50),
+        min_dwell=5,
+        canary={"v2": ["--error-rate", "0.6"]},
+        extra='[[rollout.guardrails]]\nmetric = "error_rate"\nmax = 0.3\nwindow_s = 5\n'
+        "min_requests = 10\n",
+    )
+    rollout_project.load()
+    code = run(
+        rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1", "-f", "json"
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert report["schema"] == "gonogo.rollout/v1"
+    assert report["outcome"] == "rolled_back"
+    story = report["timeline"]
+    assert weights(story) == [20.0, 0.0]
+    decision = next(e for e in story if e["event"] == "rollout.decision")
+    assert decision["action"] == "rollback"
+    assert decision["totals"]["canary"]["error_rate"] > 0.3
+    assert story[-1]["event"] == "rollout.rolled_back"
+    record = rollout_project.record()
+    assert record is not None and record.weight == 0.0
+    assert refuses(record.components["canary"]["url"])  # the deployer took it down
+    assert rollout_project.audit_ok()
+
+
+def test_a_canary_that_dies_is_rolled_back(rollout_project: RolloutProject) -> None:
+    rollout_project.write(weights=(20,), min_dwell=60, max_dwell=120)
+    rollout_project.load()
+    controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
+    rollout_project.wait(lambda r: r.state is RolloutState.CANARY and r.weight == 20, "step 1")
+    os.kill(canary_pid(rollout_project), signal.SIGKILL)
+    controller.wait(timeout=120)
+    record = rollout_project.record()
+    assert record is not None
+    assert controller.returncode == 1
+    assert record.state is RolloutState.ROLLED_BACK
+    assert record.reason is not None and "unhealthy" in record.reason
+    assert weights(rollout_project.timeline())[-1] == 0.0
+
+
+def test_no_traffic_is_inconclusive_and_never_promotes(rollout_project: RolloutProject) -> None:
+    rollout_project.write(weights=(20,), min_dwell=0, max_dwell=1.5, max_inconclusive=1)
+    code = run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1")
+    record = rollout_project.record()
+    assert record is not None
+    assert code == 1
+    assert record.state is RolloutState.ROLLED_BACK
+    story = rollout_project.timeline()
+    verdicts = [e for e in story if e["event"] == "rollout.decision"]
+    assert [d["action"] for d in verdicts] == ["inconclusive", "inconclusive"]
+    assert all(d["basis"] == "no_traffic" for d in verdicts)
+    assert "no traffic" in (record.reason or "")
+    assert 100.0 not in weights(story)
+
+
+def test_a_failed_staging_gate_rolls_back_before_any_traffic(
+    rollout_project: RolloutProject,
+) -> None:
+    rollout_project.write(staging_exit=1)
+    rollout_project.load()
+    code = run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1")
+    record = rollout_project.record()
+    assert record is not None
+    assert code == 1
+    assert record.state is RolloutState.ROLLED_BACK
+    assert (record.reason or "").startswith("staging: staging gate staging failed")
+    assert all(w == 0.0 for w in weights(rollout_project.timeline()))
+
+
+def test_an_unreachable_metric_source_rolls_back_past_its_limit(
+    rollout_project: RolloutProject,
+) -> None:
+    rollout_project.write(
+        weights=(20,),
+        source='type = "prometheus"\nurl = "http://127.0.0.1:9"\ntimeout_s = 1',
+        max_source_errors=2,
+    )
+    rollout_project.load()
+    code = run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1")
+    record = rollout_project.record()
+    assert record is not None
+    assert code == 1
+    assert "metric source unreadable 3 times in a row (limit 2)" in (record.reason or "")
+    assert 100.0 not in weights(rollout_project.timeline())
+
+
+def test_abort_from_another_process_rolls_back_the_running_rollout(
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rollout_project.write(weights=(20,), min_dwell=60, max_dwell=120)
+    rollout_project.load()
+    controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
+    rollout_project.wait(lambda r: r.state is RolloutState.CANARY and r.weight == 20, "step 1")
+    assert run(rollout_project, "rollout", "abort") == 0
+    controller.wait(timeout=120)
+    record = rollout_project.record()
+    assert record is not None
+    assert record.state is RolloutState.ROLLED_BACK
+    assert record.reason == "aborted by olga@example.com"
+    events = [e["event"] for e in rollout_project.timeline()]
+    assert "rollout.abort_requested" in events
+    assert "rolled_back" in capsys.readouterr().out
+
+
+def test_a_killed_controller_is_resumed_and_finishes_the_rollout(
+    rollout_project: RolloutProject,
+) -> None:
+    rollout_project.write(weights=(20, 50), min_dwell=2)
+    rollout_project.load()
+    controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
+    before = rollout_project.wait(
+        lambda r: r.state is RolloutState.CANARY and r.weight == 20 and r.step == 0, "step 1"
+    )
+    controller.send_signal(signal.SIGKILL)
+    controller.wait(timeout=30)
+    pids = [v["pid"] for v in before.components["deployer"]["variants"].values()]
+    assert all(running(pid) for pid in pids)  # the targets outlive their controller
+    killed = rollout_project.record()
+    assert killed is not None and killed.state is RolloutState.CANARY
+    resumed = rollout_project.spawn("rollout", "resume")
+    resumed.wait(timeout=180)
+    record = rollout_project.record()
+    assert record is not None
+    assert resumed.returncode == 0, resumed.stderr.read() if resumed.stderr else ""
+    assert record.state is RolloutState.PROMOTED
+    story = rollout_project.timeline()
+    assert "rollout.resumed" in [e["event"] for e in story]
+    assert weights(story)[-2:] == [50.0, 100.0]
+    assert rollout_project.audit_ok()
+
+
+def test_a_crash_between_writing_ahead_and_routing_is_resumed_to_a_known_split(
+    rollout_project: RolloutProject,
+) -> None:
+    rollout_project.write(weights=(20,), min_dwell=1)
+    rollout_project.load()
+    crashed = rollout_project.spawn(
+        "rollout",
+        "start",
+        "--version",
+        "v2",
+        "--baseline",
+        "v1",
+        env={CRASH_AT_ENV: "weight-written-ahead"},
+    )
+    crashed.wait(timeout=120)
+    assert crashed.returncode == 137
+    half = rollout_project.record()
+    assert half is not None
+    assert (half.state, half.weight, half.target_weight) == (RolloutState.CANARY, 0.0, 20.0)
+    resumed = rollout_project.spawn("rollout", "resume")
+    resumed.wait(timeout=180)
+    record = rollout_project.record()
+    assert record is not None
+    assert record.state is RolloutState.PROMOTED
+    assert record.target_weight is None
+    assert weights(rollout_project.timeline()) == [20.0, 100.0]
+
+
+def test_a_new_version_during_a_rollout_restarts_the_analysis(
+    rollout_project: RolloutProject,
+) -> None:
+    rollout_project.write(weights=(20,), min_dwell=4)
+    rollout_project.load()
+    controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
+    rollout_project.wait(lambda r: r.state is RolloutState.CANARY and r.weight == 20, "step 1")
+    assert run(rollout_project, "rollout", "start", "--version", "v3") == 0
+    controller.wait(timeout=180)
+    record = rollout_project.record()
+    assert record is not None
+    assert record.version == "v3"
+    assert record.state is RolloutState.PROMOTED
+    story = rollout_project.timeline()
+    restart = next(e for e in story if e["event"] == "rollout.restarted")
+    assert (restart["from_version"], restart["to_version"]) == ("v2", "v3")
+    after = story[story.index(restart) :]
+    assert weights(after) == [20.0, 100.0]
+
+
+def test_status_and_watch_report_a_finished_rollout(
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rollout_project.write(weights=(20,), max_dwell=1.5, max_inconclusive=0)
+    assert run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1") == 1
+    capsys.readouterr()
+    assert run(rollout_project, "rollout", "status") == 0
+    text = capsys.readouterr().out
+    assert "rollout #1: v2 over v1, rolled_back" in text
+    assert "inconclusive: " in text
+    assert run(rollout_project, "rollout", "watch") == 1
+    assert "rolled_back" in capsys.readouterr().out
+    assert run(rollout_project, "rollout", "status", "--all", "-f", "json") == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert [r["state"] for r in listing["rollouts"]] == ["rolled_back"]
+
+
+def test_a_router_that_cannot_apply_the_split_rolls_back_and_reports_it(
+    rollout_project: RolloutProject,
+) -> None:
+    """A real managed nginx whose master hangs (SIGSTOP) never confirms the reload that
+    would give the canary its first share: the controller rolls back and says why."""
+    state_dir = rollout_project.root / "nginx-state"
+    rollout_project.write(
+        weights=(20,),
+        # the source is never read: the failure comes at the first weight change
+        source='type = "prometheus"\nurl = "http://127.0.0.1:9"\ntimeout_s = 1',
+    )
+    policy = rollout_project.root / "gonogo.toml"
+    text = policy.read_text(encoding="utf-8")
+    router = text[text.index("[rollout.router]") : text.index("[rollout.source]")]
+    policy.write_text(
+        text.replace(
+            router,
+            f'[rollout.router]\ntype = "nginx"\nstate_dir = "{state_dir}"\n'
+            f"port = {rollout_project.port}\ntimeout_s = 3\n\n",
+        ),
+        encoding="utf-8",
+    )
+    crashed = rollout_project.spawn(
+        "rollout", "start", "--version", "v2", "--baseline", "v1",
+        env={CRASH_AT_ENV: "staging-passed"},
+    )  # fmt: skip
+    crashed.wait(timeout=120)
+    assert crashed.returncode == 137
+    master = int((state_dir / "nginx.pid").read_text(encoding="ascii").strip())
+    os.kill(master, signal.SIGSTOP)
+    try:
+        resumed = rollout_project.spawn("rollout", "resume")
+        resumed.wait(timeout=180)
+    finally:
+        os.kill(master, signal.SIGCONT)
+        os.kill(master, signal.SIGQUIT)
+    record = rollout_project.record()
+    assert record is not None
+    assert resumed.returncode == 1
+    assert record.state is RolloutState.ROLLED_BACK
+    assert "nginx did not confirm the reload" in (record.reason or "")
+    assert all(w == 0.0 for w in weights(rollout_project.timeline()))

@@ -1,0 +1,236 @@
+"""`gonogo rollout` and `gonogo demo` on bad input, the plan's validation, the docs,
+and the store-level pieces of the controller (lease, one active rollout, increments)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from gonogo.policy.load import find_policy, load_policy
+from gonogo.rollout import components, plan, state
+from gonogo.rollout.analysis.histogram import LatencyHistogram
+from gonogo.rollout.analysis.interface import VariantSample
+from gonogo.rollout.controller import increment
+from gonogo.rollout.errors import RolloutError
+from gonogo.rollout.state import RolloutState
+from gonogo.store.db import default_url, open_store
+from gonogo.testing import FixedClock
+from gonogo.workspace import Workspace
+from tests.helpers import Project
+from tests.rollout.rollouts import RolloutProject, rollout_project
+
+__all__ = ["rollout_project"]
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+NO_ROLLOUT_POLICY = """
+version = 1
+[project]
+name = "p"
+[owners]
+operations = ["olga@example.com"]
+[[gates]]
+id = "g"
+title = "G"
+phase = 7
+[[gates.criteria]]
+id = "c"
+check = "command"
+params = { run = ["true"] }
+"""
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Project:
+    monkeypatch.setenv("GONOGO_USER", "olga@example.com")
+    return Project(tmp_path, capsys, monkeypatch)
+
+
+def one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_start_without_a_rollout_plan_says_so_in_one_line(project: Project) -> None:
+    project.policy(NO_ROLLOUT_POLICY)
+    result = project.run("rollout", "start", "--version", "v2", "--baseline", "v1")
+    assert result.code == 2
+    assert "the policy has no [rollout] section" in one_line(result.err)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        (
+            '[rollout.router]\ntype = "carrier-pigeon"',
+            "rollout.router: unknown type 'carrier-pigeon'",
+        ),
+        (
+            '[rollout.deployer]\ntype = "local"\ncommand = "serve"\ncolour = 1',
+            "rollout.deployer.colour",
+        ),
+        (
+            '[rollout.source]\ntype = "builtin"\n'
+            '[rollout.router]\ntype = "nginx"\nstate_dir = "/tmp/x"',
+            "the builtin source reads the builtin router's measurements",
+        ),
+    ],
+)
+def test_bad_component_tables_are_refused_before_anything_runs(
+    rollout_project: RolloutProject, project: Project, table: str, expected: str
+) -> None:
+    rollout_project.write()
+    text = (rollout_project.root / "gonogo.toml").read_text(encoding="utf-8")
+    for header in ("[rollout.router]", "[rollout.deployer]", "[rollout.source]"):
+        if header in table:
+            start = text.index(header)
+            end = text.find("\n[", start + 1)
+            text = text[:start] + text[end + 1 :] if end != -1 else text[:start]
+    project.policy(text + "\n" + table + "\n")
+    result = project.run("rollout", "start", "--version", "v2", "--baseline", "v1")
+    assert result.code == 2
+    assert expected in one_line(result.err)
+    assert not (project.root / ".gonogo" / "rollouts").exists()
+
+
+@pytest.mark.parametrize(
+    ("snippet", "expected"),
+    [
+        (
+            "[[rollout.steps]]\nweight = 50\n[[rollout.steps]]\nweight = 20",
+            "step weights must increase",
+        ),
+        ("[[rollout.steps]]\nweight = 100", "rollout.steps[0].weight"),
+        (
+            "[[rollout.steps]]\nweight = 10\nmin_dwell_s = 50\nmax_dwell_s = 10",
+            "min_dwell_s 50 exceeds",
+        ),
+        (
+            '[[rollout.steps]]\nweight = 10\n[rollout.staging]\ngates = ["nope"]',
+            "staging gate 'nope'",
+        ),
+        (
+            '[[rollout.steps]]\nweight = 10\n[[rollout.metrics]]\nname = "p99"\nkind = "latency"',
+            "needs a quantile",
+        ),
+        (
+            '[[rollout.steps]]\nweight = 10\n[[rollout.guardrails]]\nmetric = "error_rate"',
+            "neither max nor min",
+        ),
+    ],
+)
+def test_a_malformed_plan_names_the_key(project: Project, snippet: str, expected: str) -> None:
+    project.policy(NO_ROLLOUT_POLICY + "\n[rollout]\n" + snippet + "\n")
+    result = project.run("policy", "validate")
+    assert result.code == 2
+    assert expected in result.err
+    assert "gonogo.toml:" in result.err
+
+
+def test_start_needs_a_baseline_for_the_first_rollout(
+    rollout_project: RolloutProject, project: Project
+) -> None:
+    rollout_project.write()
+    project.policy((rollout_project.root / "gonogo.toml").read_text(encoding="utf-8"))
+    result = project.run("rollout", "start", "--version", "v2")
+    assert result.code == 2
+    assert "no baseline version: nothing was promoted yet" in one_line(result.err)
+    same = project.run("rollout", "start", "--version", "v1", "--baseline", "v1")
+    assert "is the baseline itself" in one_line(same.err)
+
+
+@pytest.mark.parametrize("command", [["resume"], ["abort"], ["promote"]])
+def test_commands_on_no_rollout_say_so(
+    rollout_project: RolloutProject, project: Project, command: list[str]
+) -> None:
+    rollout_project.write()
+    project.policy((rollout_project.root / "gonogo.toml").read_text(encoding="utf-8"))
+    result = project.run("rollout", *command)
+    assert result.code == 2
+    assert "no rollout is under way" in one_line(result.err)
+    status = project.run("rollout", "status")
+    assert "no rollout yet" in one_line(status.err)
+
+
+def workspace(root: Path, clock: FixedClock) -> Workspace:
+    loaded = load_policy(find_policy(root))
+    return Workspace(root, open_store(default_url(root / ".gonogo")), "olga", loaded, clock)
+
+
+def test_only_one_rollout_is_under_way_and_a_live_lease_is_respected(
+    rollout_project: RolloutProject,
+) -> None:
+    rollout_project.write()
+    clock = FixedClock(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    ws = workspace(rollout_project.root, clock)
+    the_plan = ws.require_policy().policy.rollout
+    assert the_plan is not None
+    with ws.transaction() as tx:
+        first = state.create(tx, version="v2", baseline_version="v1", release=None, plan=the_plan)
+    with pytest.raises(RolloutError, match="rollout #1 of v2 is pending"), ws.transaction() as tx:
+        state.create(tx, version="v3", baseline_version="v1", release=None, plan=the_plan)
+    with ws.transaction() as tx:
+        held = state.claim(tx, first, "token-a")
+    assert state.lease_holder_alive(held, clock.now())  # this very process holds it
+    with pytest.raises(RolloutError, match="is driven by controller"), ws.transaction() as tx:
+        state.claim(tx, held, "token-b")
+    later = clock.now() + timedelta(seconds=state.LEASE_S + 1)
+    assert not state.lease_holder_alive(held, later)  # a stale heartbeat can be taken over
+    ws.store.close()
+
+
+def test_increments_between_cumulative_totals_restart_on_a_counter_reset() -> None:
+    before = VariantSample(100, 5, LatencyHistogram({10: 60, 20: 40}))
+    now = VariantSample(150, 6, LatencyHistogram({10: 80, 20: 70}))
+    step = increment(now, before)
+    assert (step.requests, step.errors) == (50, 1)
+    assert dict(step.latency.counts) == {10: 20, 20: 30}
+    restarted = VariantSample(7, 0, LatencyHistogram({10: 7}))
+    assert increment(restarted, before) == restarted
+
+
+def plan_models() -> list[type[BaseModel]]:
+    return [
+        plan.RolloutPlan,
+        plan.StagingPlan,
+        plan.StepPlan,
+        plan.MetricPlan,
+        plan.GuardrailPlan,
+    ]
+
+
+@pytest.mark.parametrize("model", plan_models(), ids=lambda m: m.__name__)
+def test_rollout_md_documents_every_key_of_the_plan(model: type[BaseModel]) -> None:
+    text = (DOCS / "rollout.md").read_text(encoding="utf-8")
+    missing = [name for name in model.model_fields if f"`{name}`" not in text]
+    assert missing == []
+
+
+def test_the_plan_example_in_rollout_md_is_a_valid_plan(tmp_path: Path) -> None:
+    text = (DOCS / "rollout.md").read_text(encoding="utf-8")
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    policy = NO_ROLLOUT_POLICY.replace('id = "g"', 'id = "staging"') + "\n" + block
+    (tmp_path / "gonogo.toml").write_text(policy, encoding="utf-8")
+    loaded = load_policy(find_policy(tmp_path))
+    assert loaded.policy.rollout is not None
+    components.validate(loaded.policy.rollout)
+    assert [s.weight for s in loaded.policy.rollout.steps] == [5, 25]
+
+
+def test_the_rollout_states_are_the_documented_ones() -> None:
+    text = (DOCS / "rollout.md").read_text(encoding="utf-8")
+    for value in RolloutState:
+        assert value.value in text
+
+
+def test_demo_rejects_bad_options_in_one_line(project: Project) -> None:
+    result = project.run("demo", "--rps", "5")
+    assert result.code == 2
+    assert "--rps" in result.err

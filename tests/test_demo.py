@@ -1,0 +1,67 @@
+"""`gonogo demo`: a real regression rolled back automatically, a healthy release promoted.
+
+Both runs start real sample-service processes, the builtin router and generated load;
+they take about half a minute (regressed) and a minute or two (healthy). No duration is
+asserted: only the outcome and the evidence behind each decision.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def demo(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    gonogo = shutil.which("gonogo")
+    assert gonogo, "the gonogo console script is not installed"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    run = subprocess.run(
+        [gonogo, "demo", "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert run.stdout, run.stderr[-3000:]
+    return run.returncode, json.loads(run.stdout), run.stderr
+
+
+def decisions(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in report["timeline"] if e["event"] == "rollout.decision"]
+
+
+def test_the_demo_rolls_a_regressed_v2_back_with_the_numbers(tmp_path: Path) -> None:
+    code, report, stderr = demo(tmp_path)
+    assert code == 0, stderr[-3000:]
+    assert report["schema"] == "gonogo.demo/v1"
+    assert report["outcome"] == "rolled_back"
+    assert [s["exit"] for s in report["steps"]] == [0, 1, 0, 0]  # no-go, sign, go
+    rollback = decisions(report)[-1]
+    assert rollback["action"] == "rollback"
+    assert rollback["decision"]["e_value"] >= rollback["decision"]["threshold"]
+    assert rollback["totals"]["canary"]["requests"] > 0
+    events = [e["event"] for e in report["timeline"]]
+    assert events[-1] == "rollout.rolled_back"
+    assert "rollout.promoted" not in events
+    assert list(tmp_path.glob("gonogo-demo-*")) == []  # its project is cleaned up
+
+
+def test_the_demo_promotes_a_healthy_v2_to_all_traffic(tmp_path: Path) -> None:
+    code, report, stderr = demo(tmp_path, "--healthy")
+    assert code == 0, stderr[-3000:]
+    assert report["outcome"] == "promoted"
+    moves = [e["to"] for e in report["timeline"] if e["event"] == "rollout.weight"]
+    assert moves[-1] == 100.0
+    assert sorted(moves) == moves  # only ever stepped up
+    passed = [d for d in decisions(report) if d["action"] == "promote_step"]
+    assert len(passed) == 3
+    assert all(f["within_tolerance"] for d in passed for f in d["decision"]["findings"])
