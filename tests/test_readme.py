@@ -22,7 +22,7 @@ def _commands() -> list[str]:
 def test_the_readme_gives_exactly_two_commands() -> None:
     install_and_demo, tests = _commands()
     assert "pip install" in install_and_demo
-    assert install_and_demo.endswith("bash scripts/demo.sh")
+    assert install_and_demo.endswith("&& gonogo demo")  # tests/test_demo.py runs it
     assert tests == "bash scripts/test.sh"
 
 

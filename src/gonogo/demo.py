@@ -9,7 +9,7 @@ candidate) and a rollout plan; then it
    default a *regressed* v2 (more errors, slower), with ``healthy=True`` an equal one —
    with the local deployer, behind the builtin router, under load from the built-in
    load generator;
-3. runs the rollout: staging checks, then canary steps 10% → 25% → 50% judged by the
+3. runs the rollout: staging checks, then canary steps 20% → 40% → 60% judged by the
    sequential judge every second, and
 4. reports the outcome (``rolled_back`` or ``promoted``) with the timeline of decisions
    and the numbers behind each, then stops every process it started.
@@ -97,7 +97,7 @@ params = {{ run = [{python}, "-c", {probe}], expect_exit = 0 }}
 judge = "sequential"
 alpha = 0.01
 interval_s = 1
-max_inconclusive = 1
+max_inconclusive = 2
 
 [rollout.staging]
 gates = ["staging"]
@@ -105,22 +105,22 @@ smoke_requests = 20
 smoke_path = "/healthz"
 
 [[rollout.steps]]
-weight = 10
+weight = 20
 warmup_s = 2
 min_dwell_s = 5
-max_dwell_s = 40
+max_dwell_s = 60
 
 [[rollout.steps]]
-weight = 25
+weight = 40
 warmup_s = 1
 min_dwell_s = 5
-max_dwell_s = 40
+max_dwell_s = 60
 
 [[rollout.steps]]
-weight = 50
+weight = 60
 warmup_s = 1
 min_dwell_s = 5
-max_dwell_s = 40
+max_dwell_s = 60
 
 [[rollout.metrics]]
 name = "errors"
@@ -132,13 +132,13 @@ tolerance_abs = 0.03
 name = "latency_p50"
 kind = "latency"
 quantile = 0.5
-tolerance = 0.25
+tolerance = 0.3
 
 [[rollout.metrics]]
 name = "latency_p95"
 kind = "latency"
 quantile = 0.95
-tolerance = 0.5
+tolerance = 0.6
 
 [[rollout.guardrails]]
 metric = "error_rate"

@@ -10,34 +10,47 @@ and response shapes and status codes:
   ``X-Vault-Token`` (403 ``permission denied`` otherwise) and answers 404 with
   ``{"errors": []}`` for a path that holds no secret, as Vault does.
 * :class:`SecretsManagerStandIn` implements ``DescribeSecret`` of the JSON 1.1 protocol
-  (``POST /``, ``X-Amz-Target: secretsmanager.DescribeSecret``). It verifies each
-  request's Signature Version 4 by signing the request it received again with the
-  secret key it knows (so a body, host or header that differs from what was signed
-  fails), and answers AWS's error types: ``UnrecognizedClientException`` for an unknown
-  access key, ``InvalidSignatureException``, ``ResourceNotFoundException``. The signer
-  itself is checked against AWS's published example in ``test_credentials.py``.
+  (``POST /``, ``X-Amz-Target: secretsmanager.DescribeSecret``) that boto3 speaks. Like
+  AWS, it checks each request's Signature Version 4: the ``Authorization`` header's
+  access key and credential scope, and the signature, recomputed with the secret key it
+  knows over the headers the request says it signed (with botocore's own SigV4 code, so
+  a body, host or header that differs from what was signed fails). It answers AWS's
+  error types: ``UnrecognizedClientException`` for an unknown access key,
+  ``InvalidSignatureException``, ``ResourceNotFoundException``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
-from gonogo.security.sigv4 import AwsCredentials, sign
 from tests.config.test_refs import TOKEN as VAULT_TOKEN
 from tests.config.test_refs import VaultStandIn
 
 __all__ = ["AWS_KEYS", "VAULT_TOKEN", "SecretsManagerStandIn", "VaultMetadataStandIn", "serve"]
 
+
+class AwsKeys(NamedTuple):
+    """An access key id and its secret."""
+
+    access_key: str
+    secret_key: str
+
+
 #: the access key the Secrets Manager stand-in accepts, and its secret
-AWS_KEYS = AwsCredentials("AKIASTANDIN0000EXAMPLE", "stand-in/secret+access/key0000000000000")
+AWS_KEYS = AwsKeys("AKIASTANDIN0000EXAMPLE", "stand-in/secret+access/key0000000000000")
+
+# botocore ships no type information
+_auth: Any = importlib.import_module("botocore.auth")
+_awsrequest: Any = importlib.import_module("botocore.awsrequest")
+_credentials: Any = importlib.import_module("botocore.credentials")
 
 
 class VaultMetadataStandIn(VaultStandIn):
@@ -85,7 +98,8 @@ def vault_metadata(*created: str) -> dict[str, Any]:
 
 _AUTH = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<day>\d{8})/(?P<region>[^/]+)/"
-    r"(?P<service>[^/]+)/aws4_request, SignedHeaders=(?P<signed>[^,]+), Signature=[0-9a-f]{64}$"
+    r"(?P<service>[^/]+)/aws4_request, SignedHeaders=(?P<signed>[^,]+), "
+    r"Signature=(?P<signature>[0-9a-f]{64})$"
 )
 
 
@@ -114,30 +128,26 @@ class SecretsManagerStandIn(BaseHTTPRequestHandler):
 
     def _signature_problem(self, body: bytes) -> tuple[str, str] | None:
         match = _AUTH.match(self.headers.get("Authorization", ""))
-        if match is None:
+        if match is None or match["service"] != "secretsmanager":
             return "IncompleteSignature", "malformed Authorization header"
         if match["key"] != AWS_KEYS.access_key:
             return "UnrecognizedClientException", "The security token included is invalid."
-        signed = match["signed"].split(";")
         stamp = self.headers.get("X-Amz-Date", "")
-        when = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        kept = {
-            name: self.headers[name]
-            for name in signed
-            if name not in {"host", "x-amz-date", "x-amz-security-token"}
-        }
-        token = self.headers.get("X-Amz-Security-Token")
-        expected = sign(
-            "POST",
-            f"http://{self.headers['Host']}{self.path}",
-            kept,
-            body,
-            credentials=AwsCredentials(AWS_KEYS.access_key, AWS_KEYS.secret_key, token),
-            region=match["region"],
-            service=match["service"],
-            now=when,
+        if not stamp.startswith(match["day"]) or "x-amz-date" not in match["signed"].split(";"):
+            return "IncompleteSignature", "X-Amz-Date is missing, unsigned or not the scope's day"
+        request = _awsrequest.AWSRequest(
+            method=self.command,
+            url=f"http://{self.headers['Host']}{self.path}",
+            data=body,
+            headers={name: self.headers.get(name, "") for name in match["signed"].split(";")},
         )
-        if expected["Authorization"] != self.headers["Authorization"]:
+        request.context["timestamp"] = stamp
+        keys = _credentials.Credentials(
+            AWS_KEYS.access_key, AWS_KEYS.secret_key, self.headers.get("X-Amz-Security-Token")
+        )
+        signer = _auth.SigV4Auth(keys, match["service"], match["region"])
+        to_sign = signer.string_to_sign(request, signer.canonical_request(request))
+        if signer.signature(to_sign, request) != match["signature"]:
             return (
                 "InvalidSignatureException",
                 "The request signature we calculated does not match.",

@@ -7,6 +7,7 @@ stand-ins (real HTTP servers on loopback) follow the real APIs.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,6 @@ from gonogo.security.credentials import (
     build,
     tracked,
 )
-from gonogo.security.sigv4 import AwsCredentials, sign
 from gonogo.testing import FixedClock
 from tests.helpers import SAM, Project, criterion
 from tests.security.rotation_standins import (
@@ -362,26 +362,6 @@ def test_a_missing_vault_secret_is_unknown_not_never_rotated(shop: Project, vaul
 # -- AWS Secrets Manager ------------------------------------------------------------------------
 
 
-def test_sigv4_signs_awss_published_example() -> None:
-    # "Create a signed AWS API request", AWS documentation: IAM ListUsers, 2015-08-30
-    headers = sign(
-        "GET",
-        "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08",
-        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-        b"",
-        credentials=AwsCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
-        region="us-east-1",
-        service="iam",
-        now=datetime(2015, 8, 30, 12, 36, tzinfo=UTC),
-    )
-    assert headers["X-Amz-Date"] == "20150830T123600Z"
-    assert headers["Authorization"] == (
-        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, "
-        "SignedHeaders=content-type;host;x-amz-date, "
-        "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
-    )
-
-
 ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-deploy-AbCdEf"
 AWS_KEY = f"""
 [security.credentials.deploy-key]
@@ -393,7 +373,11 @@ aws_secret = "{ARN}"
 
 @pytest.fixture
 def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The Secrets Manager stand-in, with the AWS variables pointing at it."""
+    """The Secrets Manager stand-in, with the AWS variables pointing at it.
+
+    The instance metadata service is switched off, so boto3's credential chain ends at
+    once where no credentials are set instead of asking 169.254.169.254.
+    """
     rotated = datetime(2026, 3, 1, 12, tzinfo=UTC).timestamp()
     SecretsManagerStandIn.secrets = {
         ARN: {
@@ -411,7 +395,9 @@ def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", AWS_KEYS.access_key)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", AWS_KEYS.secret_key)
         monkeypatch.setenv("AWS_SESSION_TOKEN", "stand-in-session-token")
-        monkeypatch.delenv("AWS_REGION", raising=False)
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name, raising=False)
         yield endpoint
 
 
@@ -424,7 +410,10 @@ def test_aws_describe_secret_gives_the_last_rotation(shop: Project, secrets_mana
     assert key["last_rotation"]["at"] == "2026-03-01T12:00:00.000000Z"
     assert key["last_rotation"]["detail"] == f"AWS Secrets Manager {ARN}, LastRotatedDate"
     request = SecretsManagerStandIn.seen[-1]
-    assert "/eu-west-1/secretsmanager/aws4_request" in request["Authorization"]  # from the ARN
+    assert request["X-Amz-Target"] == "secretsmanager.DescribeSecret"
+    scope = request["Authorization"].split("Credential=", 1)[1].split(",", 1)[0]
+    assert scope.startswith(f"{AWS_KEYS.access_key}/")
+    assert scope.endswith("/eu-west-1/secretsmanager/aws4_request")  # the ARN's region
     assert request["X-Amz-Security-Token"] == "stand-in-session-token"
 
     late = shop.run("security", "credentials", "--as-of", "2026-04-11", "-f", "json")
@@ -432,32 +421,97 @@ def test_aws_describe_secret_gives_the_last_rotation(shop: Project, secrets_mana
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "problem"),
+    ("change", "problem"),
     [
-        ("AWS_SECRET_ACCESS_KEY", "not-the-key", "did not accept the request signature"),
-        ("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN", "AWS refused DescribeSecret"),
-        ("AWS_SECRET_ACCESS_KEY", "", "no AWS credentials to call Secrets Manager"),
+        (
+            {"AWS_SECRET_ACCESS_KEY": "not-the-key"},
+            f"AWS did not accept the request signature for {ARN} (InvalidSignatureException)",
+        ),
+        (
+            {"AWS_ACCESS_KEY_ID": "AKIAUNKNOWN"},
+            "AWS did not accept the credentials calling DescribeSecret",
+        ),
+        (
+            {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None},
+            "no AWS credentials to call Secrets Manager (NoCredentialsError)",
+        ),
+        (
+            {"AWS_SECRET_ACCESS_KEY": None},
+            "no AWS credentials to call Secrets Manager (PartialCredentialsError)",
+        ),
+        ({"AWS_PROFILE": "nobody"}, "AWS profile 'nobody' is not configured"),
+        (
+            {"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:9"},
+            "cannot reach AWS Secrets Manager at http://127.0.0.1:9",
+        ),
     ],
 )
 def test_aws_failures_are_errors_that_never_show_the_keys(
     shop: Project,
     secrets_manager: str,
     monkeypatch: pytest.MonkeyPatch,
-    variable: str,
-    value: str,
+    change: dict[str, str | None],
     problem: str,
 ) -> None:
     shop.policy(POLICY.format(extra=AWS_KEY))
     shop.run("security", "rotated", "SHOP_DB_PASSWORD", user=SAM)
-    monkeypatch.setenv(variable, value)
+    for variable, value in change.items():
+        if value is None:
+            monkeypatch.delenv(variable)
+        else:
+            monkeypatch.setenv(variable, value)
 
     result = shop.run("security", "credentials", "-f", "json")
     assert result.code == 2
     key = _entries(result.json())["deploy-key"]
     assert key["status"] == "unknown"
     assert problem in str(key["problem"])
+    assert problem in result.assert_one_error_line()
     assert AWS_KEYS.secret_key not in result.out + result.err
     assert "not-the-key" not in result.out + result.err
+    assert "stand-in-session-token" not in result.out + result.err
+
+
+def test_aws_credentials_come_from_a_profile(
+    shop: Project, secrets_manager: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No keys in the environment: boto3's chain reads the named profile's shared files."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    shared = tmp_path / "aws-credentials"
+    shared.write_text(
+        f"[shop-dev]\naws_access_key_id = {AWS_KEYS.access_key}\n"
+        f"aws_secret_access_key = {AWS_KEYS.secret_key}\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "aws-config"
+    config.write_text("[profile shop-dev]\nregion = eu-central-1\n", encoding="utf-8")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "shop-dev")
+    shop.policy(POLICY.format(extra=AWS_KEY.replace(ARN, "shop-deploy")))
+    SecretsManagerStandIn.secrets["shop-deploy"] = SecretsManagerStandIn.secrets[ARN]
+
+    result = shop.run("security", "credentials", "--as-of", "2026-03-11", "-f", "json")
+    assert _entries(result.json())["deploy-key"]["status"] == "ok"
+    request = SecretsManagerStandIn.seen[-1]
+    assert "/eu-central-1/secretsmanager/aws4_request" in request["Authorization"]  # the profile's
+    assert "X-Amz-Security-Token" not in request
+
+
+def test_without_boto3_the_error_names_the_extra(
+    shop: Project, secrets_manager: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3 is installed here; hiding it from the import system is how its absence is shown."""
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    shop.policy(POLICY.format(extra=AWS_KEY))
+    shop.run("security", "rotated", "SHOP_DB_PASSWORD", user=SAM)
+
+    result = shop.run("security", "credentials")
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "reading rotation dates from AWS Secrets Manager needs boto3" in line
+    assert "pip install 'gonogo[aws]'" in line
 
 
 def test_an_unknown_aws_secret_is_named(shop: Project, secrets_manager: str) -> None:

@@ -5,10 +5,11 @@
   written), else the metadata's ``updated_time``. The address is ``[security]
   vault_address`` or ``VAULT_ADDR``; the token is in the variable ``vault_token_env``
   names (default ``VAULT_TOKEN``), else ``~/.vault-token``; ``VAULT_NAMESPACE`` is sent.
-* **AWS Secrets Manager**: ``DescribeSecret`` over its JSON API, signed with SigV4 using
-  ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``. The last
-  rotation is ``LastRotatedDate``, else ``LastChangedDate``. The region is the
-  credential's ``aws_region``, the ARN's region, ``AWS_REGION`` or ``AWS_DEFAULT_REGION``;
+* **AWS Secrets Manager**: ``DescribeSecret`` through boto3 (the ``aws`` extra), with
+  the credentials of boto3's usual chain (environment, ``AWS_PROFILE`` and the shared
+  files, SSO, container and instance roles). The last rotation is ``LastRotatedDate``,
+  else ``LastChangedDate``. The region is the credential's ``aws_region``, the ARN's
+  region, ``AWS_REGION``, ``AWS_DEFAULT_REGION`` or the profile's;
   ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` or ``AWS_ENDPOINT_URL`` point at another endpoint.
 
 Every failure is a :class:`RotationLookupError`: one line, never a token or a key.
@@ -16,23 +17,20 @@ Every failure is a :class:`RotationLookupError`: one line, never a token or a ke
 
 from __future__ import annotations
 
-import json
+import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from gonogo.clock import Clock, SystemClock
 from gonogo.errors import GonogoError
 from gonogo.policy.credentials import Security
 from gonogo.security.credentials import Rotation, RotationLookupError, Tracked, parse_moment
 from gonogo.security.httpclient import LOOPBACK, import_httpx, redact_url
-from gonogo.security.sigv4 import AwsCredentials, sign
 
 TIMEOUT = 10.0
-_AWS_TARGET = "secretsmanager.DescribeSecret"
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,6 @@ class Sources:
     security: Security
     environ: Mapping[str, str]
     timeout: float = TIMEOUT
-    clock: Clock = field(default_factory=SystemClock)
 
     def __call__(self, credential: Tracked) -> Rotation | None:
         """The rotation Vault or AWS reports, or None when neither holds the credential."""
@@ -102,51 +99,43 @@ class Sources:
 
     def aws(self, secret_id: str, region: str | None) -> Rotation:
         """``LastRotatedDate`` (else ``LastChangedDate``) of ``secret_id`` from DescribeSecret."""
-        region = (
-            region
-            or _arn_region(secret_id)
-            or self.environ.get("AWS_REGION")
-            or self.environ.get("AWS_DEFAULT_REGION")
-        )
-        if not region:
-            raise RotationLookupError(
-                f"no AWS region for secret {secret_id}",
-                hint="set `aws_region` on the credential, or AWS_REGION",
-            )
-        keys = self._aws_credentials()
+        boto3, botocore_config, errors = import_boto3()
         endpoint = (
             self.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
             or self.environ.get("AWS_ENDPOINT_URL")
-            or f"https://secretsmanager.{region}.amazonaws.com"
+            or None
         )
-        url = endpoint.rstrip("/") + "/"
-        body = json.dumps({"SecretId": secret_id}).encode()
-        headers = sign(
-            "POST",
-            url,
-            {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": _AWS_TARGET},
-            body,
-            credentials=keys,
-            region=region,
-            service="secretsmanager",
-            now=self.clock.now(),
+        where = (
+            f"AWS Secrets Manager at {redact_url(endpoint)}" if endpoint else "AWS Secrets Manager"
         )
-        status, reply = self._send(
-            "POST", url, headers, body, what=f"AWS Secrets Manager at {redact_url(url)}"
-        )
-        if status != 200:
-            raise _aws_error(status, reply, secret_id)
-        return _aws_rotation(reply, secret_id)
-
-    def _aws_credentials(self) -> AwsCredentials:
-        access = self.environ.get("AWS_ACCESS_KEY_ID")
-        secret = self.environ.get("AWS_SECRET_ACCESS_KEY")
-        if not access or not secret:
-            raise RotationLookupError(
-                "no AWS credentials to call Secrets Manager",
-                hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)",
+        try:
+            session = boto3.session.Session()
+            region = (
+                region
+                or _arn_region(secret_id)
+                or self.environ.get("AWS_REGION")
+                or self.environ.get("AWS_DEFAULT_REGION")
+                or session.region_name
             )
-        return AwsCredentials(access, secret, self.environ.get("AWS_SESSION_TOKEN") or None)
+            if not region:
+                raise RotationLookupError(
+                    f"no AWS region for secret {secret_id}",
+                    hint="set `aws_region` on the credential, or AWS_REGION",
+                )
+            client = session.client(
+                "secretsmanager",
+                region_name=region,
+                endpoint_url=endpoint,
+                config=botocore_config.Config(
+                    connect_timeout=self.timeout,
+                    read_timeout=self.timeout,
+                    retries={"mode": "standard", "total_max_attempts": 2},
+                ),
+            )
+            reply = client.describe_secret(SecretId=secret_id)
+        except (errors.ClientError, errors.BotoCoreError) as exc:
+            raise _aws_error(exc, errors, secret_id, where) from None
+        return _aws_rotation(reply, secret_id)
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -201,34 +190,91 @@ def _arn_region(secret_id: str) -> str | None:
     return None
 
 
-def _aws_error(status: int, reply: Any, secret_id: str) -> RotationLookupError:
-    kind = ""
-    if isinstance(reply, dict):
-        kind = str(reply.get("__type") or "").rsplit("#", 1)[-1]
+def import_boto3() -> tuple[Any, Any, Any]:
+    """boto3, ``botocore.config`` and ``botocore.exceptions``, or an error naming the extra."""
+    try:  # the optional extra, imported on first use; boto3 ships no type information
+        boto3 = importlib.import_module("boto3")
+        botocore_config = importlib.import_module("botocore.config")
+        errors = importlib.import_module("botocore.exceptions")
+    except ImportError:
+        raise RotationLookupError(
+            "reading rotation dates from AWS Secrets Manager needs boto3",
+            hint="pip install 'gonogo[aws]'",
+        ) from None
+    return boto3, botocore_config, errors
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:200]
+
+
+_BAD_CREDENTIALS = frozenset(
+    {"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"}
+)
+_BAD_SIGNATURE = frozenset(
+    {"InvalidSignatureException", "IncompleteSignature", "SignatureDoesNotMatch"}
+)
+
+
+def _aws_error(exc: Exception, errors: Any, secret_id: str, where: str) -> RotationLookupError:
+    """One line for what boto3 raised; botocore's messages never hold key material."""
+    if isinstance(exc, errors.ClientError):
+        return _aws_refusal(exc.response, secret_id)
+    if isinstance(exc, errors.NoCredentialsError | errors.PartialCredentialsError):
+        return RotationLookupError(
+            f"no AWS credentials to call Secrets Manager ({type(exc).__name__})",
+            hint="configure them as for the AWS CLI: AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO or an instance role",
+        )
+    if isinstance(exc, errors.ConnectionError | errors.HTTPClientError):
+        return RotationLookupError(
+            f"cannot reach {where} ({type(exc).__name__})",
+            hint="check the endpoint and the network",
+        )
+    if isinstance(exc, errors.ProfileNotFound):
+        return RotationLookupError(
+            f"AWS profile {getattr(exc, 'kwargs', {}).get('profile')!r} is not configured",
+            hint="check AWS_PROFILE and ~/.aws/config",
+        )
+    return RotationLookupError(
+        f"cannot call {where}: {type(exc).__name__}: {_first_line(str(exc))}"
+    )
+
+
+def _aws_refusal(response: Any, secret_id: str) -> RotationLookupError:
+    response = response if isinstance(response, dict) else {}
+    error = response.get("Error") or {}
+    kind = str(error.get("Code") or "")
     if kind == "ResourceNotFoundException":
         return RotationLookupError(f"AWS Secrets Manager has no secret {secret_id}")
-    if kind in {"AccessDeniedException", "UnrecognizedClientException"}:
+    if kind == "AccessDeniedException":
         return RotationLookupError(
             f"AWS refused DescribeSecret on {secret_id} ({kind})",
             hint="the identity needs secretsmanager:DescribeSecret on it",
         )
-    if kind in {"InvalidSignatureException", "IncompleteSignature"}:
+    if kind in _BAD_CREDENTIALS:
+        return RotationLookupError(
+            f"AWS did not accept the credentials calling DescribeSecret on {secret_id} ({kind})",
+            hint="check the access key, or renew the session (e.g. `aws sso login`)",
+        )
+    if kind in _BAD_SIGNATURE:
         return RotationLookupError(
             f"AWS did not accept the request signature for {secret_id} ({kind})",
-            hint="check AWS_SECRET_ACCESS_KEY and the machine's clock",
+            hint="check the secret access key and the machine's clock",
         )
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
     label = f" ({kind})" if kind else ""
     return RotationLookupError(f"AWS Secrets Manager answered {status}{label} for {secret_id}")
 
 
 def _aws_rotation(reply: Any, secret_id: str) -> Rotation:
-    if not isinstance(reply, dict):
-        raise RotationLookupError(f"{secret_id}: DescribeSecret did not answer with JSON")
     for key in ("LastRotatedDate", "LastChangedDate"):
-        value = reply.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        value = reply.get(key) if isinstance(reply, dict) else None
+        if isinstance(value, datetime):
+            at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
             return Rotation(
-                at=datetime.fromtimestamp(float(value), UTC),
+                at=at.astimezone(UTC),
                 source="aws",
                 detail=f"AWS Secrets Manager {secret_id}, {key}",
             )
