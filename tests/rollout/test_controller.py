@@ -34,7 +34,7 @@ def canary_pid(project: RolloutProject) -> int:
 def test_a_healthy_canary_is_promoted_step_by_step(
     rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rollout_project.write(weights=(20, 50))
+    rollout_project.write(weights=(20, 50), max_inconclusive=3)
     rollout_project.load()
     code = run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1")
     out = capsys.readouterr().out
@@ -48,8 +48,10 @@ def test_a_healthy_canary_is_promoted_step_by_step(
     assert events[:3] == ["rollout.started", "rollout.staging", "rollout.canary"]
     assert events.count("rollout.step_passed") == 1
     assert events[-1] == "rollout.promoted"
-    promotions = [e for e in story if e["event"] == "rollout.decision"]
-    assert [d["action"] for d in promotions] == ["promote_step", "promote_step"]
+    verdicts = [e["action"] for e in story if e["event"] == "rollout.decision"]
+    assert "rollback" not in verdicts  # a loaded machine may re-run a step as inconclusive
+    promotions = [e for e in story if e.get("action") == "promote_step"]
+    assert len(promotions) == 2
     assert all(d["totals"]["canary"]["requests"] > 0 for d in promotions)
     assert rollout_project.audit_ok()
 

@@ -194,6 +194,7 @@ class Controller:
         self.token = uuid.uuid4().hex[:12]
         self.baseline: Backend | None = None
         self.canary: Backend | None = None
+        self._analysis: tuple[Judge, GuardrailMonitor, float] | None = None
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -383,15 +384,22 @@ class Controller:
 
     def _run_step(self, share: float) -> None:
         step_plan = self.plan.steps[self.record.step]
-        judge = make_judge(self.plan)
-        guardrails = GuardrailMonitor(tuple(g.guardrail() for g in self.plan.guardrails))
+        if self._analysis is None:
+            # one judge per rollout run: each step starts a fresh e-process and the
+            # steps' e-values multiply (a new version or a resume starts over)
+            self._analysis = (
+                make_judge(self.plan),
+                GuardrailMonitor(tuple(g.guardrail() for g in self.plan.guardrails)),
+                self.clock(),
+            )
+        judge, guardrails, origin = self._analysis
         self.parts.source.bind(_known(self.baseline, "baseline"), _known(self.canary, "canary"))
         started = self.clock()
         judge.begin_step(
             Step(
                 index=self.record.step,
                 weight=share,
-                started_at=0.0,
+                started_at=started - origin,
                 max_dwell_s=step_plan.max_dwell_s,
                 warmup_s=step_plan.warmup_s,
                 min_dwell_s=step_plan.min_dwell_s,
@@ -406,7 +414,7 @@ class Controller:
             if self.stop.is_set():
                 return
             next_tick += self.plan.interval_s
-            at = self.clock() - started
+            at = self.clock() - origin
             if self._handle_requests():
                 return
             with self.ws.transaction() as tx:
@@ -420,7 +428,8 @@ class Controller:
                 source_errors += 1
                 limit = self.plan.max_source_errors
                 reason = f"metric source unreadable ({source_errors} in a row): {snapshot}"
-                self._decide(Decision(Action.CONTINUE, Basis.COLLECTING, reason, at), totals)
+                unread = Decision(Action.INCONCLUSIVE, Basis.INSUFFICIENT_EVIDENCE, reason, at)
+                self._decide(unread, totals)  # recorded as inconclusive, never as healthy
                 if source_errors > limit:
                     self._rollback(
                         f"metric source unreadable {source_errors} times in a row "
@@ -589,6 +598,7 @@ class Controller:
             self._rollback(f"the old canary {old} could not be taken down: {exc}")
             return
         self.canary = None
+        self._analysis = None
         self._save(
             version=version,
             state=RolloutState.STAGING,
