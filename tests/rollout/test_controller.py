@@ -144,7 +144,13 @@ def test_an_unreachable_metric_source_rolls_back_past_its_limit(
     assert record is not None
     assert code == 1
     assert "metric source unreadable 3 times in a row (limit 2)" in (record.reason or "")
-    assert 100.0 not in weights(rollout_project.timeline())
+    story = rollout_project.timeline()
+    assert 100.0 not in weights(story)
+    unread = [e for e in story if e["event"] == "rollout.decision"]
+    assert [e["action"] for e in unread] == ["inconclusive"] * 3  # never healthy
+    source = unread[0]["source"]  # each decision names what it measured and how
+    assert source["url"] == "http://127.0.0.1:9"
+    assert "sample_requests_total" in source["queries"]["requests"]
 
 
 def test_abort_from_another_process_rolls_back_the_running_rollout(

@@ -119,9 +119,20 @@ def build(plan: RolloutPlan, state_dir: Path, saved: Mapping[str, Any] | None = 
     deployer: Deployer = kind.build(config, state_dir, saved)
     kind, config = _validated("router", ROUTERS, plan.router)
     router: Router = kind.build(config, state_dir, saved)
+    kind, config = _validated("source", SOURCES, plan.source)
+    info = source_info(config)
     if isinstance(router, BuiltinRouter) and plan.source.type == "builtin":
         source: MetricSource = BuiltinSource(router)
     else:
-        kind, config = _validated("source", SOURCES, plan.source)
         source = kind.build(config, state_dir, saved)
-    return Components(deployer, router, source)
+    return Components(deployer, router, source, info)
+
+
+def source_info(config: BaseModel) -> dict[str, Any]:
+    """What a decision's numbers come from: the source's type, address and queries.
+
+    Only settings that say *what* was measured are kept (never headers or credentials).
+    """
+    data = config.model_dump(mode="json")
+    keep = ("type", "url", "queries", "metrics", "latency_unit")
+    return {key: data[key] for key in keep if key in data}

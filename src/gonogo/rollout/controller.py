@@ -99,6 +99,8 @@ class Components:
     deployer: Deployer
     router: Router
     source: MetricSource
+    source_info: Mapping[str, Any] = field(default_factory=dict)
+    """what the numbers come from (type, address, queries): carried by every decision"""
 
     def close(self) -> None:
         """Release what this process holds (targets keep serving)."""
@@ -467,7 +469,9 @@ class Controller:
             return str(exc)
 
     def _decide(self, decision: Decision, totals: _Accumulator) -> None:
-        payload = {"decision": decision.to_json(), "totals": totals.to_json()}
+        payload: dict[str, Any] = {"decision": decision.to_json(), "totals": totals.to_json()}
+        if decision.action is not Action.CONTINUE and self.parts.source_info:
+            payload["source"] = dict(self.parts.source_info)
         with self.ws.transaction() as tx:
             store.add_decision(
                 tx,
