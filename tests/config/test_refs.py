@@ -13,6 +13,7 @@ this machine.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -260,3 +261,59 @@ def test_sops_reference_without_the_sops_binary_says_how_to_install_it(
         resolve_sops(_ref("ref+sops://secrets.enc.yaml#/db/password"), {})
     assert "needs the sops binary, which is not installed" in str(caught.value)
     assert "https://github.com/getsops/sops/releases" in str(caught.value)
+
+
+STAND_IN_SOPS = """#!/bin/sh
+# A stand-in for the sops binary: Debian packages no sops, so the resolver's handling of
+# what sops prints (JSON on success, a message and an exit code on failure) is tested
+# against this script. It insists on the arguments the real sops needs.
+[ "$1" = "--decrypt" ] && [ "$2" = "--output-type" ] && [ "$3" = "json" ] || {
+  echo "unexpected arguments: $*" >&2; exit 64; }
+case "$4" in
+  *broken*) echo "Failed to get the data key required to decrypt the SOPS file." >&2; exit 128 ;;
+  *garbled*) echo "not json" ;;
+  *) cat "$4.plain" ;;
+esac
+"""
+
+
+@pytest.fixture
+def stand_in_sops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fake ``sops`` on PATH (no real sops can be installed here; see STAND_IN_SOPS)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "sops"
+    script.write_text(STAND_IN_SOPS, encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    secrets = tmp_path / "prod.enc.yaml"
+    secrets.write_text("sops-encrypted: true\n", encoding="utf-8")
+    plain = {"db": {"password": DB_PASSWORD, "hosts": ["a", "b/c"]}, "a/b": {"~x": 7}}
+    Path(str(secrets) + ".plain").write_text(json.dumps(plain), encoding="utf-8")
+    return secrets
+
+
+def test_sops_reference_reads_the_json_pointer_from_what_sops_decrypted(
+    stand_in_sops: Path,
+) -> None:
+    where = stand_in_sops
+    assert resolve_sops(_ref(f"ref+sops://{where}#/db/password"), {}) == DB_PASSWORD
+    assert resolve_sops(_ref(f"ref+sops://{where}#/db/hosts/1"), {}) == "b/c"
+    assert resolve_sops(_ref(f"ref+sops://{where}#/a~1b/~0x"), {}) == "7"
+    with pytest.raises(RefError, match="has nothing at /db/user"):
+        resolve_sops(_ref(f"ref+sops://{where}#/db/user"), {})
+    with pytest.raises(RefError, match="names no key"):
+        resolve_sops(_ref(f"ref+sops://{where}#/"), {})
+
+
+def test_sops_failures_are_one_line_without_the_secret(stand_in_sops: Path) -> None:
+    broken = stand_in_sops.with_name("broken.enc.yaml")
+    with pytest.raises(RefError) as caught:
+        resolve_sops(_ref(f"ref+sops://{broken}#/db/password"), {})
+    message = str(caught.value)
+    assert "sops cannot decrypt" in message and "(exit 128)" in message
+    assert "Failed to get the data key" in message
+    garbled = stand_in_sops.with_name("garbled.enc.yaml")
+    with pytest.raises(RefError, match="sops did not print JSON"):
+        resolve_sops(_ref(f"ref+sops://{garbled}#/db/password"), {})
+    assert DB_PASSWORD not in message
