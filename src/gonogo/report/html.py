@@ -100,10 +100,19 @@ def _signoff(signoff: RoleSignoff) -> _Signoff:
     )
 
 
-@cache
 def _environment() -> jinja2.Environment:
+    return template_environment("gonogo.report")
+
+
+@cache
+def template_environment(package: str) -> jinja2.Environment:
+    """Autoescaping, strict Jinja2 for the ``templates`` folder of ``package``.
+
+    Every interpolated string is cleaned of control characters before it is escaped, so
+    evidence text cannot smuggle terminal escapes or markup into a page.
+    """
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("gonogo.report", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from typing import Any, assert_never
 
 import jinja2
-import markupsafe
 
 from gonogo.gates.results import CriterionResult, EvidenceRef, GateResult, SignoffState, Verdict
+from gonogo.report.html import template_environment
 from gonogo.report.interface import (
     ReportError,
     audit_line,
@@ -325,21 +324,5 @@ def _block(title: str, criteria: tuple[CriterionResult, ...]) -> _Block:
     )
 
 
-@cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("gonogo.security", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def _finalize(value: Any) -> Any:
-    """Every interpolated string is cleaned of control characters before it is escaped."""
-    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return clean_text(value)
-    return value
+    return template_environment("gonogo.security")

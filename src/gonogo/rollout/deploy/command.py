@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gonogo.checks.command import kill_group
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
@@ -32,6 +32,7 @@ from gonogo.rollout.deploy.support import (
     describe_exit,
     final_line,
     join_url,
+    load_saved,
     probe,
     redact,
     render,
@@ -201,15 +202,7 @@ class CommandDeployer:
 
     def attach(self, state: Mapping[str, Any]) -> None:
         """Take over the deployed versions recorded by :meth:`state`."""
-        try:
-            saved = _SavedState.model_validate(state)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            raise DeployError(
-                f"cannot read the command deployer's saved state: {where}: {problem['msg']}",
-                hint="the store holds state from another deployer type or version",
-            ) from None
+        saved = load_saved(_SavedState, state, "command")
         self._deployed = {
             variant: _Deployed(s.version, s.url, s.ready) for variant, s in saved.variants.items()
         }

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
 from gonogo.rollout.deploy.support import (
@@ -31,6 +31,7 @@ from gonogo.rollout.deploy.support import (
     file_safe,
     join_url,
     last_line,
+    load_saved,
     probe,
     proc_stat,
     reap,
@@ -216,15 +217,7 @@ class LocalDeployer:
 
     def attach(self, state: Mapping[str, Any]) -> None:
         """Adopt the processes of :meth:`state`; one that is gone reports unhealthy."""
-        try:
-            saved = _SavedState.model_validate(state)
-        except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            raise DeployError(
-                f"cannot read the local deployer's saved state: {where}: {problem['msg']}",
-                hint="the store holds state from another deployer type or version",
-            ) from None
+        saved = load_saved(_SavedState, state, "local")
         self._targets = {
             variant: _Process(variant, s.version, s.pid, s.started, s.port, s.url, s.log)
             for variant, s in saved.variants.items()

@@ -16,9 +16,11 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from gonogo.rollout.deploy.interface import Health
 from gonogo.rollout.errors import DeployError
@@ -249,3 +251,19 @@ def stop_group(pgid: int, started: int, *, grace_s: float, wait_s: float = 30.0)
             hint="check it with `ps -g " + str(pgid) + "`",
         )
     return code
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def load_saved(model: type[_M], state: Mapping[str, object], deployer: str) -> _M:
+    """A deployer's saved state read back, or one DeployError naming the bad key."""
+    try:
+        return model.model_validate(state)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise DeployError(
+            f"cannot read the {deployer} deployer's saved state: {where}: {problem['msg']}",
+            hint="the store holds state from another deployer type or version",
+        ) from None
