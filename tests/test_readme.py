@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.security.osvdata import SNAPSHOT
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -41,7 +43,8 @@ def test_the_test_command_runs_ruff_mypy_strict_and_pytest() -> None:
 def test_the_demo_walks_the_example_from_no_go_to_go(tmp_path: Path) -> None:
     gonogo = shutil.which("gonogo")
     assert gonogo, "the gonogo console script is not installed"
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    # the dependency audit reads the shared PyPA snapshot in place (no download)
+    env = {**os.environ, "TMPDIR": str(tmp_path), "GONOGO_OSV_DB": str(SNAPSHOT)}
     run = subprocess.run(
         ["bash", str(ROOT / "scripts" / "demo.sh")],
         capture_output=True,
@@ -59,3 +62,14 @@ def test_the_demo_walks_the_example_from_no_go_to_go(tmp_path: Path) -> None:
     )
     assert "# Release readiness checklist — shopapi 1.4.0" in checklist
     assert "- [ ]" not in checklist  # every owner and every approval is ticked
+    security = next(tmp_path.glob("gonogo-demo.*/shopapi/security-report.md")).read_text(
+        encoding="utf-8"
+    )
+    assert "**✅ GO: security gate security green and signed off**" in security
+    for area in (
+        "| Dependency vulnerabilities | security.dependencies | ✅ pass |",
+        "| Credential rotation | security.credentials | ✅ pass |",
+        "| Least privilege | security.least-privilege | ✅ pass |",
+    ):
+        assert area in security
+    assert "| ✅ ok | staging-deploy-key | operations |" in security  # rotated by the demo

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Project
+from tests.security.osvdata import SNAPSHOT
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shopapi"
 CACHES = ("reports", ".gonogo", "__pycache__", ".pytest_cache", ".benchmarks", ".coverage")
@@ -37,6 +38,17 @@ def shopapi(project: Project) -> Project:
     assert collected.returncode == 0, collected.stdout + collected.stderr
     assert (project.root / "reports/junit.xml").is_file()
     assert (project.root / "reports/coverage.json").is_file()
+    # the dependency audit's advisories: the shared PyPA snapshot, linked by the example's script
+    linked = subprocess.run(
+        ["bash", "scripts/advisories.sh"],
+        cwd=project.root,
+        env={**env, "GONOGO_OSV_DB": str(SNAPSHOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert linked.returncode == 0, linked.stdout + linked.stderr
     return project
 
 
@@ -47,6 +59,9 @@ def test_the_example_goes_from_no_go_to_go_once_every_owner_signs(shopapi: Proje
     owners = {g["id"]: g["owners"] for g in policy["gates"]}
 
     assert shopapi.run("release", "create", "1.4.0").code == 0
+    for name, credential in policy["security"]["credentials"].items():
+        rotated = shopapi.run("security", "rotated", name, user=people[credential["owner"]])
+        assert rotated.code == 0, rotated.err
     code, report = shopapi.check_json()
     assert code == 1, "sign-offs are missing"
     assert all(

@@ -31,7 +31,7 @@ def test_validate_accepts_the_example_policy_with_a_summary(
 ) -> None:
     code, out, err = run(capsys, "--project", str(EXAMPLE.parent), "policy", "validate")
     assert (code, err) == (0, "")
-    assert out == (f"{EXAMPLE}: valid: 4 gates, 9 criteria, 4 owner roles, 0 waivers\n")
+    assert out == (f"{EXAMPLE}: valid: 4 gates, 12 criteria, 4 owner roles, 0 waivers\n")
 
 
 def test_validate_lists_every_problem_one_line_each_and_exits_2(

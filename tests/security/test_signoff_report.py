@@ -1,8 +1,12 @@
 """``gonogo security report``: the security sign-off report of Phase 5.
 
 The bundled example's report is generated here on every run of the suite (so CI produces
-it), and a project with real Phase-5 checks (the OSV snapshot, real RBAC manifests, the
-credentials ledger) shows each area with its evidence digests.
+it): its security gate audits its pinned runtime dependencies against the shared OSV
+snapshot, checks the credentials ledger and its hosts' IAM role, so three of the six
+areas carry real results (the other three need a running staging service and on-call
+hooks the example does not have; its SECURITY.md says so). A project with real Phase-5
+checks (the OSV snapshot, real RBAC manifests, the credentials ledger) shows each area
+with its evidence digests.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,10 +23,11 @@ from defusedxml import ElementTree
 
 from tests.helpers import SAM, Project
 from tests.security.live import FIXTURES
-from tests.security.osvdata import small_db
+from tests.security.osvdata import SNAPSHOT, small_db
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shopapi"
 CACHES = ("reports", ".gonogo", "__pycache__", ".pytest_cache", ".benchmarks", ".coverage")
+OLGA = "olga@example.com"
 
 
 def _sha256(path: Path) -> str:
@@ -32,20 +38,56 @@ def _sha256(path: Path) -> str:
 def example(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Project:
-    """A copy of examples/shopapi, with this interpreter first on PATH for its commands."""
+    """A copy of examples/shopapi, with this interpreter first on PATH for its commands, and
+    the shared OSV snapshot linked as its advisory database by its own script."""
     root = tmp_path / "shopapi"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(*CACHES))
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", path)
+    linked = subprocess.run(
+        ["bash", "scripts/advisories.sh"],
+        cwd=root,
+        env={**os.environ, "GONOGO_OSV_DB": str(SNAPSHOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert linked.returncode == 0, linked.stdout + linked.stderr
+    assert (root / ".gonogo" / "osv").resolve() == SNAPSHOT.resolve()
     monkeypatch.chdir(root)
     return Project(root=root, capsys=capsys, monkeypatch=monkeypatch)
 
 
 @pytest.mark.slow
-def test_the_examples_security_report_goes_go_once_the_security_owner_signs(
-    example: Project,
-) -> None:
+def test_the_examples_security_report_goes_go_once_rotated_and_signed(example: Project) -> None:
     assert example.run("release", "create", "1.4.0").code == 0
 
+    first = example.run("security", "report", "--run")
+    assert first.code == 1
+    md = first.out
+    assert md.startswith("# Security sign-off report — shopapi 1.4.0\n")
+    assert "| Dependency vulnerabilities | security.dependencies | ✅ pass |" in md
+    assert "0 vulnerabilities in 28 packages, 0 excepted" in md
+    requirements = example.root / "requirements.txt"
+    assert f"- lockfile requirements.txt sha256:{_sha256(requirements)}" in md
+    assert "| Least privilege | security.least-privilege | ✅ pass |" in md
+    assert "no least-privilege findings in 1 file(s)" in md
+    role = example.root / "deploy" / "host-role.yaml"
+    assert f"- manifest deploy/host-role.yaml sha256:{_sha256(role)}" in md
+    assert "| Credential rotation | security.credentials | ❌ fail |" in md
+    assert "security: credentials: fail: 1 to rotate (staging-deploy-key never rotated)" in md
+    assert "| ❌ never rotated | staging-deploy-key | operations | never | —/90 days |" in md
+    for check in ("http-probe", "audit-log", "incident-hooks"):
+        assert f"⚠️ not covered: no `{check}` criterion in the security gates" in md
+    assert "| ✅ pass | `security.no-debug` No debug flags" in md
+    assert "| ✅ pass | `security.security-policy` SECURITY.md covers" in md
+    assert "- [ ] security — missing" in md
+
+    rotated = example.run(
+        "security", "rotated", "staging-deploy-key", "--note", "OPS-140", user=OLGA
+    )
+    assert rotated.code == 0, rotated.err
     html = example.run(
         "security", "report", "--run", "--format", "html", "--output", "security-report.html"
     )
@@ -56,23 +98,18 @@ def test_the_examples_security_report_goes_go_once_the_security_owner_signs(
     assert "<title>Security sign-off report — shopapi 1.4.0</title>" in page
     assert '<span class="badge no-go">NO-GO</span> NO-GO: 1 of 1 security gate no-go' in page
     assert "security: needs sign-off by security" in page
+    for area, criterion in (
+        ("Dependency vulnerabilities", "dependencies"),
+        ("Credential rotation", "credentials"),
+        ("Least privilege", "least-privilege"),
+    ):
+        row = f'<tr><td>{area}</td><td>security.{criterion}</td><td class="status s-pass">'
+        assert row in page
+    assert f"(recorded by {OLGA})" in page
     assert "<script" not in page
     assert "http://" not in page.replace("http://www.w3.org", "")
     policy = example.root / "SECURITY.md"
     assert f"file SECURITY.md sha256:{_sha256(policy)}" in page
-    assert "Dependency vulnerabilities</td><td>—</td>" in page  # the example covers no area yet
-    assert "not covered" in page
-
-    markdown = example.run("security", "report", "--format", "markdown")
-    assert markdown.code == 1
-    md = markdown.out
-    assert md.startswith("# Security sign-off report — shopapi 1.4.0\n")
-    assert "**❌ NO-GO: 1 of 1 security gate no-go (security)**" in md
-    assert "| ✅ pass | `security.no-debug` No debug flags" in md
-    assert "| ✅ pass | `security.security-policy` SECURITY.md covers" in md
-    assert "## Other security criteria" in md
-    assert "| Credential rotation | — | ⚠️ not covered: no `credentials` criterion" in md
-    assert "- [ ] security — missing" in md
 
     signed = example.run("signoff", "security", "--role", "security", user=SAM)
     assert signed.code == 0, signed.err
@@ -89,6 +126,45 @@ def test_the_examples_security_report_goes_go_once_the_security_owner_signs(
     assert stale.code == 1
     assert "security sign-off by sam@example.com is stale: the evidence changed" in stale.out
     assert example.run("audit", "verify").code == 0
+
+
+@pytest.mark.slow
+def test_the_examples_report_catches_a_vulnerable_pin_and_a_widened_role(
+    example: Project,
+) -> None:
+    assert example.run("release", "create", "1.4.0").code == 0
+    assert example.run("security", "rotated", "staging-deploy-key", user=OLGA).code == 0
+    requirements = example.root / "requirements.txt"
+    pins = requirements.read_text(encoding="utf-8")
+    assert "\nidna==3.20\n" in pins
+    requirements.write_text(pins.replace("\nidna==3.20\n", "\nidna==3.6\n"), encoding="utf-8")
+    role = example.root / "deploy" / "host-role.yaml"
+    text = role.read_text(encoding="utf-8")
+    widened = text.replace("- logs:CreateLogStream", "- logs:*").replace(
+        'Resource: !Sub "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/shop/shopapi:*"',
+        'Resource: "*"',
+    )
+    assert widened.count("logs:*") == 1 and 'Resource: "*"' in widened
+    role.write_text(widened, encoding="utf-8")
+
+    result = example.run("security", "report", "--run", "--format", "json")
+    assert result.code == 1
+    doc = result.json()
+    areas = {a["id"]: a["status"] for a in doc["areas"]}
+    assert areas == {
+        "dependencies": "fail",
+        "credentials": "pass",
+        "least-privilege": "fail",
+        "probe": "not_covered",
+        "audit-log": "not_covered",
+        "incident-hooks": "not_covered",
+    }
+    [gate] = doc["gates"]
+    results = {c["criterion"]: c for c in gate["criteria"]}
+    assert "idna 3.6 PYSEC-2024-60 (high)" in results["dependencies"]["reason"]
+    privileges = results["least-privilege"]["reason"]
+    assert "deploy/host-role.yaml" in privileges
+    assert "iam-service-wildcard" in privileges
 
 
 POLICY = """\
