@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs and run it: ruff, mypy --strict, pytest.
+# Install everything the test suite needs and run it: ruff, mypy --strict, pytest, and then
+# gonogo's own Phase-4 gate on gonogo (dogfooding: `gonogo ci`, see scripts/ci-gates.sh).
 # Debian packages (git, openssh-client, postgresql, hyperfine, nginx, prometheus) are
 # installed with apt-get when missing; that needs root or sudo. Python packages come from
 # the lock file.
+#
+#   bash scripts/test.sh              the full run: the suite under coverage, writing
+#                                     reports/junit.xml and reports/coverage.json, then the gate
+#   bash scripts/test.sh ARGS...      pytest ARGS (a subset, -k, -x, ...): no coverage, no gate,
+#                                     since the gate judges the whole suite
+# Any red step fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +40,19 @@ python3 -m ruff check .
 python3 -m ruff format --check .
 echo "== mypy --strict" >&2
 python3 -m mypy --strict
-echo "== pytest" >&2
-python3 -m pytest -p no:cacheprovider "$@"
+
+if [ $# -gt 0 ]; then
+  echo "== pytest $*" >&2
+  python3 -m pytest -p no:cacheprovider "$@"
+  echo "== gonogo ci: skipped, pytest ran with arguments ($*); the gate judges the full suite" >&2
+  exit 0
+fi
+
+echo "== pytest (under coverage)" >&2
+mkdir -p reports
+rm -f reports/.coverage reports/junit.xml reports/coverage.json
+python3 -m coverage run --data-file=reports/.coverage -m pytest -p no:cacheprovider \
+  --junitxml=reports/junit.xml
+python3 -m coverage json --data-file=reports/.coverage -o reports/coverage.json
+echo "== gonogo ci (gonogo's own Phase-4 gate on gonogo)" >&2
+bash scripts/ci-gates.sh --use-reports
