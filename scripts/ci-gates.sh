@@ -13,8 +13,10 @@
 #   reports/gonogo-ci.xml    JUnit, one test case per criterion
 #   reports/gonogo-ci.sarif  SARIF, the red criteria and the findings behind them
 #   reports/gonogo-ci.md     the Markdown summary (also appended to $GITHUB_STEP_SUMMARY)
-# Its evaluation is recorded in a store of its own, reports/gonogo-ci.db, created afresh on
-# every run (reports/ is never committed), so one run never reads another's results.
+# Its evaluation is recorded in a store of its own, reports/gonogo-ci.db: never committed
+# (reports/ is ignored), so CI, on a clean clone, starts every run with an empty store;
+# locally it keeps the runs' history, and its audit trail verifies
+# (gonogo --database-url sqlite:///$PWD/reports/gonogo-ci.db audit verify).
 # Exit status: gonogo's (0 green, 1 red, 2 a policy or usage error, 3 an internal error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +46,6 @@ else
   python3 -m coverage json --data-file=reports/.coverage -o reports/coverage.json
 fi
 
-rm -f reports/gonogo-ci.db
 echo "== gonogo ci" >&2
 exec python3 -m gonogo --database-url "sqlite:///$PWD/reports/gonogo-ci.db" ci \
   --junit reports/gonogo-ci.xml \

@@ -75,7 +75,8 @@ def _write_reports(root: Path, *, failed: int = 0, below: str | None = None) -> 
     are covered 10 points under that module's minimum.
     """
     reports = root / "reports"
-    shutil.rmtree(reports, ignore_errors=True)
+    shutil.rmtree(reports, ignore_errors=True)  # the CI store with it: every run starts empty
+    shutil.rmtree(root / ".gonogo", ignore_errors=True)  # and so does its audit checkpoint
     reports.mkdir()
     passed = int(_criterion("tests")["params"]["min_tests"])
     (reports / "junit.xml").write_text(junit_xml(passed=passed, failed=failed), encoding="utf-8")
@@ -135,9 +136,20 @@ def test_the_gate_is_green_on_gonogo_and_records_in_a_store_of_its_own(copy: Pat
     for module in _critical_modules():
         assert module in summary
     assert (copy / "reports" / "gonogo-ci.sarif").is_file()
-    # the evaluation lands in the run's own store under reports/, never in the default one
-    assert (copy / "reports" / "gonogo-ci.db").is_file()
+    # the evaluation lands in the run's own store under reports/, never in the default one,
+    # and that store's audit trail verifies
+    store = copy / "reports" / "gonogo-ci.db"
     assert not (copy / ".gonogo" / "state.db").exists()
+    gonogo = [sys.executable, "-m", "gonogo", "--project", str(copy)]
+    verify = subprocess.run(
+        [*gonogo, "--database-url", f"sqlite:///{store}", "audit", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "audit trail OK" in verify.stdout
 
 
 @pytest.mark.slow
