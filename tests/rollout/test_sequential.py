@@ -13,6 +13,7 @@ from gonogo.rollout.analysis.guardrails import Guardrail
 from gonogo.rollout.analysis.interface import (
     Action,
     Basis,
+    Decision,
     Judge,
     JudgeError,
     JudgeKind,
@@ -43,8 +44,8 @@ def _feed(
     start: float = 0.0,
     latency: bool = False,
     shift: float = 1.0,
-) -> object:
-    decision = None
+) -> Decision:
+    decision: Decision | None = None
     for second in range(1, seconds + 1):
         n_c = sum(rng.random() < weight for _ in range(rps))
         n_b = rps - n_c
@@ -61,6 +62,7 @@ def _feed(
         )
         if decision.action is not Action.CONTINUE:
             return decision
+    assert decision is not None
     return decision
 
 
@@ -73,11 +75,14 @@ def test_a_clear_5x_error_regression_rolls_back_with_its_numbers() -> None:
     assert decision.action is Action.ROLLBACK
     assert decision.basis is Basis.REGRESSION
     assert decision.metric == "errors"
-    assert decision.e_value >= decision.threshold == 400
+    # m/alpha, alpha less the 5% the sample-ratio check may spend
+    assert decision.e_value is not None and decision.threshold is not None
+    assert decision.e_value >= decision.threshold == pytest.approx(4 / (0.01 * 0.95))
     assert decision.lower is not None and decision.lower > 0
     assert "errors regressed: canary 0.0" in decision.reason
-    assert "e-value" in decision.reason and ">= 400" in decision.reason
+    assert "e-value" in decision.reason and ">= 421.1 (m=4, alpha=0.0095)" in decision.reason
     errors = next(f for f in decision.findings if f.metric == "errors")
+    assert errors.canary is not None and errors.baseline is not None
     assert errors.canary > errors.baseline
     assert decision.to_json()["e_value"] == decision.e_value
 
@@ -87,7 +92,7 @@ def test_a_latency_shift_rolls_back_on_a_quantile_with_confidence_bounds() -> No
     judge.begin_step(Step(0, 0.2, 0.0, max_dwell_s=3600))
 
     decision = _feed(
-        judge, random.Random(2), 900, p_base=0.0, p_canary=0.0, latency=True, shift=1.5
+        judge, random.Random(2), 900, p_base=0.0, p_canary=0.0, weight=0.2, latency=True, shift=1.5
     )
 
     assert decision.action is Action.ROLLBACK
@@ -114,7 +119,9 @@ def test_without_enough_evidence_the_step_ends_inconclusive_never_passed() -> No
     judge = SequentialJudge()
     judge.begin_step(Step(0, 0.05, 0.0, max_dwell_s=60))
 
-    decision = _feed(judge, random.Random(4), 60, p_base=0.01, p_canary=0.01, rps=20, latency=True)
+    decision = _feed(
+        judge, random.Random(4), 60, p_base=0.01, p_canary=0.01, rps=20, weight=0.05, latency=True
+    )
 
     assert decision.action is Action.INCONCLUSIVE
     assert decision.basis is Basis.INSUFFICIENT_EVIDENCE
@@ -195,7 +202,9 @@ def test_a_mean_metric_regression_is_caught_by_the_msprt() -> None:
             break
     assert decision is not None and decision.action is Action.ROLLBACK
     assert decision.metric == "cpu_ms"
-    assert decision.findings[0].canary > decision.findings[0].baseline
+    cpu = decision.findings[0]
+    assert cpu.canary is not None and cpu.baseline is not None
+    assert cpu.canary > cpu.baseline
 
 
 def test_the_latency_confidence_sequence_covers_the_true_quantile() -> None:

@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gonogo.rollout.analysis.guardrails import Guardrail
 from gonogo.rollout.analysis.interface import Direction, JudgeError, MetricKind
-from gonogo.rollout.analysis.metrics import MetricSpec, default_metrics
+from gonogo.rollout.analysis.metrics import ALL_QUANTILES, MetricSpec, default_metrics
 
 _NAME = r"^[a-z][a-z0-9_.-]*$"
 
@@ -89,23 +89,34 @@ class StepPlan(_Frozen):
 class MetricPlan(_Frozen):
     """One metric compared between canary and baseline.
 
-    ``kind``: ``errors`` (error share), ``latency`` (a quantile, ``quantile`` in (0, 1)),
-    or ``mean`` (a numeric metric the source reports under ``name``, e.g. CPU per request).
+    ``kind``: ``errors`` (error share), ``latency`` (a quantile, ``quantile`` in (0, 1), or
+    every quantile at once with ``quantile = "all"``), or ``mean`` (a numeric metric the
+    source reports under ``name``, e.g. CPU per request).
     ``tolerance`` is the relative non-inferiority margin, ``tolerance_abs`` an absolute one.
     """
 
     name: Annotated[str, Field(pattern=_NAME, max_length=64)]
     kind: Literal["errors", "latency", "mean"]
-    quantile: float | None = Field(default=None, gt=0, lt=1)
+    quantile: Annotated[float, Field(gt=0, lt=1)] | Literal["all"] | None = None
     direction: Literal["higher_is_worse", "lower_is_worse"] = "higher_is_worse"
     tolerance: float = Field(default=0.2, ge=0)
     tolerance_abs: float | None = Field(default=None, ge=0)
     query: str = ""
 
+    @field_validator("quantile", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        """One clear message for a bad quantile (not one per member of the union)."""
+        if value is None or value == ALL_QUANTILES:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise ValueError(f'quantile must be a number in (0, 1) or "all" (found {value!r})')
+        return float(value)
+
     @model_validator(mode="after")
     def _quantile(self) -> MetricPlan:
         if self.kind == "latency" and self.quantile is None:
-            raise ValueError(f"latency metric {self.name!r} needs a quantile, e.g. 0.99")
+            raise ValueError(f'latency metric {self.name!r} needs a quantile, e.g. 0.99, or "all"')
         if self.kind != "latency" and self.quantile is not None:
             raise ValueError(f"only latency metrics take a quantile ({self.name!r} is {self.kind})")
         return self

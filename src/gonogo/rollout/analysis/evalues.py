@@ -10,6 +10,10 @@
   invert to (all ``p`` not rejected; all counts not rejected).
 * :func:`normal_mixture_log_e` / :func:`normal_mixture_radius`: the normal-mixture
   mSPRT for an asymptotically normal difference of means.
+* :func:`log_glr_upper` / :func:`log_glr`: the generalised likelihood ratio, an upper
+  bound on any mixture of likelihood ratios; a few logarithms where a mixture needs the
+  incomplete beta function, so the judge can tell cheaply that a test is far from its
+  threshold.
 """
 
 from __future__ import annotations
@@ -201,13 +205,23 @@ def count_bounds(n: int, p: float, log_threshold: float, concentration: float) -
     return lowest, lo
 
 
-def min_log_bb_e(k_low: int, k_high: int, n: int, p: float, concentration: float) -> float:
-    """The smallest ``log_bb_e(k, n, p)`` over integer ``k`` in [k_low, k_high] (convexity)."""
-    centre = n * p
-    candidates = {min(max(math.floor(centre), k_low), k_high)}
-    candidates.add(min(max(math.ceil(centre), k_low), k_high))
-    prior = _prior(p, concentration)
-    return min(_log_bb(k, n, prior) for k in candidates)
+def log_glr(k: int, n: int, p: float) -> float:
+    """log of sup_q LR(q) for ``k`` of ``n`` against ``p``: n times KL(k/n || p)."""
+    if n == 0:
+        return 0.0
+    value = 0.0
+    if k:
+        value += k * math.log(k / (n * p))
+    if n - k:
+        value += (n - k) * math.log((n - k) / (n * (1.0 - p)))
+    return max(value, 0.0)
+
+
+def log_glr_upper(k: int, n: int, p: float) -> float:
+    """log of sup over q >= p of LR(q): bounds :func:`log_bb_e_upper` from above."""
+    if n == 0 or k <= n * p:
+        return 0.0
+    return log_glr(k, n, p)
 
 
 def normal_mixture_log_e(difference: float, variance: float, tau2: float) -> float:

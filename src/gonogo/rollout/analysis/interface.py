@@ -71,6 +71,7 @@ class Basis(StrEnum):
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
     SCORE = "score"
     THRESHOLD = "threshold"
+    TRAFFIC_SPLIT = "traffic_split"
 
 
 class Direction(StrEnum):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.interface import (
@@ -29,6 +30,9 @@ from gonogo.rollout.analysis.interface import (
     VariantSample,
 )
 
+#: the ``quantile`` of a latency metric that compares every quantile at once
+ALL_QUANTILES: Literal["all"] = "all"
+
 
 @dataclass(frozen=True)
 class MetricSpec:
@@ -37,11 +41,13 @@ class MetricSpec:
     ``tolerance`` is the non-inferiority margin relative to the baseline (0.2: the canary
     may be up to 20% worse); ``tolerance_abs`` an optional absolute one (error-rate points,
     milliseconds, metric units); a bound inside either counts as within tolerance.
+    A latency metric compares one quantile (``quantile=0.99``) or every quantile at once
+    (``quantile="all"``, :mod:`~gonogo.rollout.analysis.quantile_band`).
     """
 
     name: str
     kind: MetricKind
-    quantile: float | None = None
+    quantile: float | Literal["all"] | None = None
     direction: Direction = Direction.HIGHER_IS_WORSE
     tolerance: float = 0.2
     tolerance_abs: float | None = None
@@ -49,11 +55,19 @@ class MetricSpec:
 
     def __post_init__(self) -> None:
         if self.kind is MetricKind.LATENCY and not (
-            self.quantile is not None and 0 < self.quantile < 1
+            self.quantile == ALL_QUANTILES
+            or (isinstance(self.quantile, float) and 0 < self.quantile < 1)
         ):
-            raise JudgeError(f"metric {self.name!r}: a latency metric needs a quantile in (0, 1)")
+            raise JudgeError(
+                f'metric {self.name!r}: a latency metric needs a quantile in (0, 1) or "all"'
+            )
         if self.tolerance < 0 or (self.tolerance_abs is not None and self.tolerance_abs < 0):
             raise JudgeError(f"metric {self.name!r}: tolerances must be >= 0")
+
+    @property
+    def all_quantiles(self) -> bool:
+        """Whether this latency metric compares every quantile at once."""
+        return self.kind is MetricKind.LATENCY and self.quantile == ALL_QUANTILES
 
 
 def default_metrics() -> tuple[MetricSpec, ...]:
@@ -122,6 +136,15 @@ class ErrorShareTest:
     def log_e(self) -> float:
         """log of the product of the steps' e-values so far."""
         return self._log_e_done + self._log_e_step()
+
+    def log_e_bound(self) -> float:
+        """A cheap upper bound on :meth:`log_e` (the likelihood ratio at its best)."""
+        x, y, w = self._x, self._y, self._weight
+        if w is None:
+            return self._log_e_done
+        if self.spec.direction is Direction.HIGHER_IS_WORSE:
+            return self._log_e_done + evalues.log_glr_upper(x, x + y, w)
+        return self._log_e_done + evalues.log_glr_upper(y, x + y, 1.0 - w)
 
     def finding(self, log_threshold: float, bounds: bool) -> Finding:
         """The metric's state; confidence bounds on the rate ratio when ``bounds``."""
@@ -258,6 +281,10 @@ class MeanTest:
     def size(self) -> tuple[int, ...]:
         """How much data the test rests on."""
         return (self.baseline.count, self.canary.count)
+
+    def log_e_bound(self) -> float:
+        """The e-value itself: cheap enough."""
+        return self.log_e()
 
     def log_e(self) -> float:
         """log e-value against "equal means"."""

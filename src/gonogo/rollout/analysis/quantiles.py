@@ -1,4 +1,4 @@
-"""Latency quantiles: Howard & Ramdas confidence sequences per variant, and their e-value.
+"""Latency quantiles: Howard & Ramdas confidence sequences per variant, and the quantile test.
 
 For a fixed quantile level ``p`` and the true quantile ``Q``, the indicators ``X <= Q`` are
 Bernoulli(p), so the count ``S_n`` of samples at or below ``Q`` obeys the beta-binomial
@@ -9,94 +9,110 @@ beta-binomial boundary). With histograms, an order statistic is known up to its 
 so the bounds are bucket edges: never too narrow.
 
 Both variants' samples are pooled over the rollout (outside warm-ups): a quantile of a
-variant does not depend on the traffic split, unlike the error share.
+variant does not depend on the traffic split, unlike the error share. The sequences bound
+the degradation (early promotion, the numbers in a decision); the evidence of a
+regression is the canary's share of the requests on each side of the baseline's quantile
+(:mod:`~gonogo.rollout.analysis.latency_shares`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import BucketCounts, lower_edge, representative, upper_edge
 from gonogo.rollout.analysis.interface import Direction, Finding, VariantSample
+from gonogo.rollout.analysis.latency_shares import SharesTracker
 from gonogo.rollout.analysis.metrics import MetricSpec
 
 #: prior concentration of the beta-binomial boundary (its "prior sample size")
 QUANTILE_CONCENTRATION = 25.0
 
 
+@dataclass(frozen=True)
+class Degradation:
+    """Confidence bounds on a quantile's relative degradation, and the variants' bounds."""
+
+    lower: float
+    upper: float
+    gap: float
+    """the most the canary may be worse in milliseconds"""
+    baseline: tuple[float, float]
+    canary: tuple[float, float]
+
+    def within(self, spec: MetricSpec) -> bool:
+        """Inside the relative or the absolute tolerance."""
+        return self.upper <= spec.tolerance or (
+            spec.tolerance_abs is not None and self.gap <= spec.tolerance_abs
+        )
+
+    def describe(self) -> str:
+        """The variants' bounds in words."""
+        (b_lo, b_hi), (c_lo, c_hi) = self.baseline, self.canary
+        return f"baseline in [{b_lo:.4g}, {b_hi:.4g}] ms, canary in [{c_lo:.4g}, {c_hi:.4g}] ms"
+
+
 class LatencyStore:
-    """Both variants' pooled latency histograms, as BucketCounts trees."""
+    """Both variants' pooled latency histograms, and the shares around tracked quantiles."""
 
     def __init__(self) -> None:
         self.baseline = BucketCounts()
         self.canary = BucketCounts()
+        self.shares = SharesTracker()
+
+    def begin_step(self, weight: float) -> None:
+        """A new weight: the share e-processes start afresh (their values carry over)."""
+        self.shares.begin_step(weight)
 
     def add(self, baseline: VariantSample, canary: VariantSample) -> None:
-        """Add one observation's histograms."""
+        """Count one observation's shares against earlier thresholds, then pool it."""
+        self.shares.count(baseline.latency, canary.latency, self.baseline)
         self.baseline.add_histogram(baseline.latency)
         self.canary.add_histogram(canary.latency)
 
 
 class QuantileTest:
-    """One latency quantile compared between the variants."""
+    """One latency quantile compared between the variants (``level``: the spec's quantile)."""
 
-    def __init__(self, spec: MetricSpec, store: LatencyStore) -> None:
+    def __init__(self, spec: MetricSpec, store: LatencyStore, level: float | None = None) -> None:
         self.spec = spec
-        self.p = spec.quantile if spec.quantile is not None else 0.5
+        if level is None:
+            level = spec.quantile if isinstance(spec.quantile, float) else 0.5
+        self.p = level
         self._store = store
+        self.shares = store.shares.track(level, spec.direction)
         self._guesses: dict[str, tuple[int, int]] = {}
-        self._cache: tuple[int, int, float] = (-1, -1, 0.0)
 
     def _bucket(self, tree: BucketCounts) -> int:
         return tree.find(max(1, math.ceil(self.p * tree.total)))
-
-    def _arm_log_e(self, tree: BucketCounts, bucket: int) -> float:
-        """Smallest log e-value for "the p-quantile lies in ``bucket``" given one variant."""
-        low = tree.prefix(bucket - 1)
-        high = tree.prefix(bucket)
-        return evalues.min_log_bb_e(low, high, tree.total, self.p, QUANTILE_CONCENTRATION)
 
     def size(self) -> tuple[int, ...]:
         """How much data the test rests on."""
         return (self._store.baseline.total, self._store.canary.total)
 
     def log_e(self) -> float:
-        """log e-value that the canary's quantile is worse than the baseline's (0 if not)."""
-        base, cand = self._store.baseline, self._store.canary
-        if base.total == 0 or cand.total == 0:
-            return 0.0
-        if self._cache[:2] == (base.total, cand.total):
-            return self._cache[2]
-        value = self._compute_log_e(base, cand)
-        self._cache = (base.total, cand.total, value)
-        return value
+        """log e-value that the canary is slower around this quantile (0 while it is not)."""
+        value = self.log_e_if_worse()
+        return 0.0 if value is None else value
 
-    def _compute_log_e(self, base: BucketCounts, cand: BucketCounts) -> float:
-        j_base, j_cand = self._bucket(base), self._bucket(cand)
-        higher_worse = self.spec.direction is Direction.HIGHER_IS_WORSE
-        if (j_cand <= j_base) if higher_worse else (j_cand >= j_base):
-            return 0.0
-        # On the buckets between the two estimates one variant's e-value falls and the
-        # other's rises; the smallest "larger of the two" sits where they cross.
-        lo_tree, hi_tree = (base, cand) if higher_worse else (cand, base)
-        lo, hi = min(j_base, j_cand), max(j_base, j_cand)
+    def log_e_bound(self) -> float:
+        """A cheap upper bound on :meth:`log_e`."""
+        return self.shares.log_e_bound()
 
-        def pair(j: int) -> tuple[float, float]:
-            return self._arm_log_e(lo_tree, j), self._arm_log_e(hi_tree, j)
+    def log_e_if_worse(self) -> float | None:
+        """The shares' log e-value while the canary's estimate is the worse one, else None.
 
-        left, right = lo, hi  # find the first j where the low arm's e-value >= the high arm's
-        while left < right:
-            mid = (left + right) // 2
-            e_low, e_high = pair(mid)
-            if e_low >= e_high:
-                right = mid
-            else:
-                left = mid + 1
-        best = max(pair(left))
-        if left > lo:
-            best = min(best, max(pair(left - 1)))
-        return best - math.log(2.0)
+        Counting it only then keeps it below the shares' supermartingale, so an average of
+        it over levels is an e-process too.
+        """
+        est_base, est_cand = self.estimates()
+        if est_base is None or est_cand is None:
+            return None
+        higher = self.spec.direction is Direction.HIGHER_IS_WORSE
+        if not (est_cand > est_base if higher else est_cand < est_base):
+            return None
+        return self.shares.log_e()
 
     def _bounds(self, name: str, tree: BucketCounts, log_threshold: float) -> tuple[float, float]:
         """Confidence bounds (ms) on one variant's quantile."""
@@ -122,36 +138,43 @@ class QuantileTest:
             self._bounds("canary", self._store.canary, log_threshold),
         )
 
+    def estimates(self) -> tuple[float | None, float | None]:
+        """The baseline's and the canary's quantile (bucket representatives), if any data."""
+        base, cand = self._store.baseline, self._store.canary
+        est_base = representative(self._bucket(base)) if base.total else None
+        est_cand = representative(self._bucket(cand)) if cand.total else None
+        return est_base, est_cand
+
+    def degradation(self, log_threshold: float) -> Degradation:
+        """Bounds on the relative degradation, each variant's sequence at half the budget."""
+        (b_lo, b_hi), (c_lo, c_hi) = self.bounds(log_threshold + math.log(2.0))
+        if self.spec.direction is Direction.HIGHER_IS_WORSE:
+            upper = c_hi / b_lo - 1.0 if b_lo > 0 else math.inf
+            lower = c_lo / b_hi - 1.0 if b_hi < math.inf else -1.0
+            gap = c_hi - b_lo
+        else:
+            upper = b_hi / c_lo - 1.0 if c_lo > 0 else math.inf
+            lower = b_lo / c_hi - 1.0 if c_hi < math.inf else -1.0
+            gap = b_hi - c_lo
+        return Degradation(lower, upper, gap, (b_lo, b_hi), (c_lo, c_hi))
+
     def finding(self, log_threshold: float, bounds: bool) -> Finding:
         """The metric's state; relative degradation bounds when ``bounds``."""
         spec = self.spec
         base, cand = self._store.baseline, self._store.canary
-        est_base = representative(self._bucket(base)) if base.total else None
-        est_cand = representative(self._bucket(cand)) if cand.total else None
+        est_base, est_cand = self.estimates()
         worse = False
         if est_base is not None and est_cand is not None:
             higher = spec.direction is Direction.HIGHER_IS_WORSE
             worse = est_cand > est_base if higher else est_cand < est_base
         lower = upper = None
         within = False
-        detail = f"{cand.total} canary and {base.total} baseline samples"
+        detail = f"{cand.total} canary and {base.total} baseline samples; {self.shares.describe()}"
         if bounds:
-            # each variant's sequence at half the error budget: together at the metric's
-            (b_lo, b_hi), (c_lo, c_hi) = self.bounds(log_threshold + math.log(2.0))
-            if spec.direction is Direction.HIGHER_IS_WORSE:
-                upper = c_hi / b_lo - 1.0 if b_lo > 0 else math.inf
-                lower = c_lo / b_hi - 1.0 if b_hi < math.inf else -1.0
-                gap = c_hi - b_lo
-            else:
-                upper = b_hi / c_lo - 1.0 if c_lo > 0 else math.inf
-                lower = b_lo / c_hi - 1.0 if c_hi < math.inf else -1.0
-                gap = b_hi - c_lo
-            within = upper <= spec.tolerance or (
-                spec.tolerance_abs is not None and gap <= spec.tolerance_abs
-            )
-            detail += (
-                f"; baseline in [{b_lo:.4g}, {b_hi:.4g}] ms, canary in [{c_lo:.4g}, {c_hi:.4g}] ms"
-            )
+            found = self.degradation(log_threshold)
+            lower, upper = found.lower, found.upper
+            within = found.within(spec)
+            detail += "; " + found.describe()
         return Finding(
             metric=spec.name,
             kind=spec.kind,

@@ -1,7 +1,8 @@
 """The default judge: sequential, anytime-valid, consulted after every observation.
 
 Per metric an e-process (errors: conditional share test; latency quantiles: Howard &
-Ramdas confidence sequences; means: normal-mixture mSPRT). With ``m`` metrics and a
+Ramdas confidence sequences, for one quantile or every quantile at once; means:
+normal-mixture mSPRT). With ``m`` metrics and a
 family-wise ``alpha``:
 
 * roll back as soon as one e-process reaches ``m/alpha`` while its estimate points the worse
@@ -11,7 +12,11 @@ family-wise ``alpha``:
 * promote the step early once the minimum dwell is over and every metric's confidence
   bound on degradation lies inside its tolerance (non-inferiority);
 * otherwise hold until the maximum dwell, then report *inconclusive*: never an
-  automatic pass. A step whose canary saw no traffic is inconclusive as "no traffic".
+  automatic pass. A step whose canary saw no traffic is inconclusive as "no traffic";
+* before any comparison, check that the canary gets the share of requests its weight
+  says (:mod:`~gonogo.rollout.analysis.srm`): a mismatch makes every comparison
+  untrustworthy, so it rolls back (or, by setting, ends the step inconclusive) with basis
+  ``traffic_split``, never promotes.
 
 Observations inside a step's warm-up feed the guardrails only.
 """
@@ -34,10 +39,24 @@ from gonogo.rollout.analysis.interface import (
     Step,
 )
 from gonogo.rollout.analysis.metrics import ErrorShareTest, MeanTest, MetricSpec, default_metrics
+from gonogo.rollout.analysis.quantile_band import AllQuantilesTest
 from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
+from gonogo.rollout.analysis.srm import SampleRatioTest, SrmAction, SrmCheck
 
 #: prior concentrations of the error-share mixture (averaged: robust to the effect size)
 SHARE_CONCENTRATIONS = (4.0, 64.0)
+#: nats below the threshold at which a test's likelihood-ratio bound counts as far from it
+FAR_BELOW = 3.0
+#: confidence bounds wait for at least this many more units (requests, errors, samples)
+BOUNDS_FLOOR = 10
+
+
+def _grown(old: tuple[int, ...], new: tuple[int, ...], growth: float, floor: int) -> bool:
+    """Whether any count grew by the fraction ``growth`` and by at least ``floor``."""
+    return any(
+        after > before * (1 + growth) and after - before >= floor
+        for before, after in zip(old, new, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,8 @@ class SequentialConfig:
     alpha: float = 0.01
     metrics: tuple[MetricSpec, ...] = field(default_factory=default_metrics)
     guardrails: tuple[Guardrail, ...] = ()
+    srm: SrmCheck | None = field(default_factory=SrmCheck)
+    """the sample-ratio check (None: off, e.g. for a split that is sticky per client)"""
     share_concentrations: tuple[float, ...] = SHARE_CONCENTRATIONS
     refresh_growth: float = 0.01
     """recompute a test's e-value once any of its counts grew by this fraction"""
@@ -65,12 +86,25 @@ class SequentialConfig:
             raise JudgeError("share concentrations must be positive")
 
     @property
+    def metrics_alpha(self) -> float:
+        """The part of alpha the metrics share: all of it unless a mismatch rolls back."""
+        if self.srm is not None and self.srm.action is SrmAction.ROLLBACK:
+            return self.alpha * (1 - self.srm.alpha_share)
+        return self.alpha
+
+    @property
     def threshold(self) -> float:
-        """The e-value that rolls back: m/alpha."""
-        return len(self.metrics) / self.alpha
+        """The e-value that rolls back: m/alpha (alpha less the sample-ratio check's share)."""
+        return len(self.metrics) / self.metrics_alpha
+
+    @property
+    def srm_threshold(self) -> float:
+        """The e-value at which the traffic split counts as mismatched."""
+        share = self.srm.alpha_share if self.srm is not None else 1.0
+        return 1.0 / (self.alpha * share)
 
 
-Test = ErrorShareTest | QuantileTest | MeanTest
+Test = ErrorShareTest | QuantileTest | AllQuantilesTest | MeanTest
 
 
 class SequentialJudge:
@@ -80,7 +114,9 @@ class SequentialJudge:
 
     def __init__(self, config: SequentialConfig | None = None) -> None:
         self.config = config or SequentialConfig()
-        self._log_threshold = math.log(self.config.threshold)
+        self._threshold = self.config.threshold
+        self._log_threshold = math.log(self._threshold)
+        self._log_srm_threshold = math.log(self.config.srm_threshold)
         self._guardrails = GuardrailMonitor(self.config.guardrails)
         self._latency = LatencyStore()
         self._errors: list[ErrorShareTest] = []
@@ -90,13 +126,20 @@ class SequentialJudge:
                 test = ErrorShareTest(spec, self.config.share_concentrations)
                 self._errors.append(test)
                 self._tests.append(test)
+            elif spec.all_quantiles:
+                self._tests.append(AllQuantilesTest(spec, self._latency))
             elif spec.kind is MetricKind.LATENCY:
                 self._tests.append(QuantileTest(spec, self._latency))
             else:
                 self._tests.append(MeanTest(spec))
+        self._srm = SampleRatioTest(self.config.srm) if self.config.srm is not None else None
+        self._srm_seen: tuple[int, float] = (-1, 0.0)
         self._step: Step | None = None
         self._step_requests = [0, 0]  # analysed baseline, canary requests in this step
         self._cache: dict[tuple[int, bool], tuple[tuple[int, ...], Finding]] = {}
+        self._looked_at = 0  # the step's requests when the tests were last looked at
+        self._held_back = 0  # the test whose bounds last kept the step from promoting
+        self._quiet = False  # too few new requests since then to look again
 
     def begin_step(self, step: Step) -> None:
         """Start a step: fresh error e-processes (the old ones' values carry over)."""
@@ -105,8 +148,13 @@ class SequentialJudge:
         self._step = step
         self._step_requests = [0, 0]
         self._cache = {}
+        self._looked_at = 0
+        self._srm_seen = (-1, 0.0)
         for test in self._errors:
             test.begin_step(step.weight)
+        self._latency.begin_step(step.weight)
+        if self._srm is not None:
+            self._srm.begin_step(step.weight)
 
     def observe(self, observation: Observation) -> Decision:
         """Update every test with one interval and decide."""
@@ -128,6 +176,8 @@ class SequentialJudge:
         self._step_requests[1] += observation.canary.requests
         for errors in self._errors:
             errors.add(observation.baseline, observation.canary)
+        if self._srm is not None:
+            self._srm.add(observation.baseline.requests, observation.canary.requests)
         self._latency.add(observation.baseline, observation.canary)
         for test in self._tests:
             if isinstance(test, MeanTest):
@@ -139,25 +189,93 @@ class SequentialJudge:
 
         E-processes stay valid however rarely they are looked at, so skipping a look while
         the data grew by less than ``refresh_growth`` delays a decision by at most that
-        fraction of the data and keeps the cost per observation near constant.
+        fraction of the data and keeps the cost per observation near constant; nor is any
+        test looked at again before the step's requests grew by that fraction. While a
+        cheap upper bound on the e-value (the likelihood ratio at its best) stays far
+        below the threshold, no look could decide anything, and the e-value shown is
+        refreshed ten times less often. Confidence bounds, needed only to promote, wait
+        for ``bounds_growth`` and at least :data:`BOUNDS_FLOOR` more units.
         """
+        cached = self._cache.get((index, bounds))
+        if cached is not None and not force and self._quiet:
+            return cached[1]
         test = self._tests[index]
         size = test.size()
-        cached = self._cache.get((index, bounds))
         if cached is not None and not force:
-            growth = self.config.bounds_growth if bounds else self.config.refresh_growth
             old_size, finding = cached
-            if all(new <= old * (1 + growth) for old, new in zip(old_size, size, strict=True)):
+            if bounds:
+                growth, floor = self.config.bounds_growth, BOUNDS_FLOOR
+            else:
+                far = test.log_e_bound() < self._log_threshold - FAR_BELOW
+                growth, floor = self.config.refresh_growth * (10 if far else 1), 0
+            if not _grown(old_size, size, growth, floor):
                 return finding
         finding = test.finding(self._log_threshold, bounds=bounds)
         self._cache[(index, bounds)] = (size, finding)
         return finding
 
+    def _srm_log_e(self, srm: SampleRatioTest, force: bool) -> float:
+        """The sample-ratio e-value, looked at as the tests are (see :meth:`_finding`)."""
+        size = srm.size()
+        seen, log_e = self._srm_seen
+        growth = self.config.refresh_growth
+        if not force and self._quiet:
+            return log_e
+        if not force and srm.log_e_bound() < self._log_srm_threshold - FAR_BELOW:
+            growth *= 10
+        if force or size > seen * (1 + growth):
+            log_e = srm.log_e()
+            self._srm_seen = (size, log_e)
+        return log_e
+
+    def _mismatch(
+        self, srm: SampleRatioTest, step: Step, at: float, findings: list[Finding]
+    ) -> Decision:
+        """The decision for a traffic split that does not match the weight."""
+        threshold = self.config.srm_threshold
+        e_value = math.exp(min(srm.log_e(), 700.0))
+        low, high = srm.share_bounds(math.log(threshold))
+        canary, total = srm.counts
+        rollback = srm.check.action is SrmAction.ROLLBACK
+        tolerance = srm.check.tolerance
+        reason = (
+            f"traffic split does not match the weight: the canary got {canary} of {total} "
+            f"requests in step {step.index} ({canary / total:.2%}, between {low:.2%} and "
+            f"{high:.2%}) at a weight of {step.weight:.2%}"
+            + (f" (tolerance {tolerance:.0%} of it)" if tolerance else "")
+            + f"; e-value {e_value:.3g} >= {threshold:.4g}; "
+            + (
+                "rolling back: the split is not the one approved"
+                if rollback
+                else "no comparison can be trusted"
+            )
+        )
+        return Decision(
+            action=Action.ROLLBACK if rollback else Action.INCONCLUSIVE,
+            basis=Basis.TRAFFIC_SPLIT,
+            reason=reason,
+            at=at,
+            metric="traffic_split",
+            e_value=e_value,
+            threshold=threshold,
+            lower=low,
+            upper=high,
+            findings=tuple(findings),
+        )
+
     def _decide(self, step: Step, at: float) -> Decision:
-        thr = self.config.threshold
+        thr = self._threshold
         over = step.dwell(at) >= step.max_dwell_s
+        requests = self._step_requests[0] + self._step_requests[1]
+        self._quiet = requests <= self._looked_at * (1 + self.config.refresh_growth)
+        if not self._quiet:
+            self._looked_at = requests
         count = len(self._tests)
         findings = [self._finding(i, bounds=False, force=over) for i in range(count)]
+        # a mismatched split biases every comparison, so it is checked first
+        srm = self._srm
+        if srm is not None and self._srm_log_e(srm, over) >= self._log_srm_threshold:
+            return self._mismatch(srm, step, at, findings)
         regressed = [f for f in findings if f.worse and f.e_value >= thr]
         if regressed:
             worst = max(regressed, key=lambda f: f.e_value)
@@ -177,10 +295,13 @@ class SequentialJudge:
             )
         if dwell >= step.min_dwell_s:
             outside: Finding | None = None
-            for i in range(count):
+            # the metric that held the promotion back last time most likely still does
+            first = self._held_back
+            for i in (first, *(j for j in range(count) if j != first)):
                 findings[i] = self._finding(i, bounds=True, force=over)
                 if not findings[i].within_tolerance:
                     outside = findings[i]
+                    self._held_back = i
                     break
             if outside is None:
                 return self._decision(
@@ -203,7 +324,7 @@ class SequentialJudge:
         strongest = max(findings, key=lambda f: f.e_value)
         reason = (
             f"collecting evidence: largest e-value {strongest.e_value:.3g} ({strongest.metric}) "
-            f"of {thr:g}; {self._step_requests[1]} canary requests in step {step.index}"
+            f"of {thr:.4g}; {self._step_requests[1]} canary requests in step {step.index}"
         )
         action = Action.INCONCLUSIVE if over else Action.CONTINUE
         basis = Basis.INSUFFICIENT_EVIDENCE if over else Basis.COLLECTING
@@ -225,7 +346,7 @@ class SequentialJudge:
             at=at,
             metric=finding.metric if finding else None,
             e_value=finding.e_value if finding else None,
-            threshold=self.config.threshold,
+            threshold=self._threshold,
             lower=finding.lower if finding else None,
             upper=finding.upper if finding else None,
             findings=tuple(findings),
@@ -246,8 +367,8 @@ def _regressed(finding: Finding, judge: SequentialJudge) -> str:
     m = len(judge.config.metrics)
     return (
         f"{finding.metric} regressed: canary {_num(finding.canary)} vs baseline "
-        f"{_num(finding.baseline)}, e-value {finding.e_value:.3g} >= {judge.config.threshold:g} "
-        f"(m={m}, alpha={judge.config.alpha:g}); degradation between {_pct(finding.lower)} "
+        f"{_num(finding.baseline)}, e-value {finding.e_value:.3g} >= {judge.config.threshold:.4g} "
+        f"(m={m}, alpha={judge.config.metrics_alpha:g}); degradation between {_pct(finding.lower)} "
         f"and {_pct(finding.upper)}; {finding.detail}"
     )
 
@@ -262,5 +383,5 @@ def _undecided(finding: Finding, step: Step, judge: SequentialJudge) -> str:
         f"inconclusive after the maximum dwell of {step.max_dwell_s:g} s in step {step.index}: "
         f"{finding.metric} may be {_pct(finding.upper)} worse (tolerance "
         f"{finding.tolerance:.0%}) and its e-value {finding.e_value:.3g} is below "
-        f"{judge.config.threshold:g}; {finding.detail}"
+        f"{judge.config.threshold:.4g}; {finding.detail}"
     )

@@ -1,0 +1,198 @@
+"""The latency e-value: the canary's share of the requests slower than the baseline's quantile.
+
+Lindon & Malek's conditional argument, the one behind the error test, applied to
+latency. Each request goes to the canary with probability ``w``, its weight. Split the
+requests of an observation at a threshold ``tau``, the baseline's ``p``-quantile as
+estimated from the observations *before* it. Among the requests slower than ``tau``, the
+canary's share is
+
+    w P_c(X > tau) / (w P_c(X > tau) + (1 - w) P_b(X > tau)),
+
+at most ``w`` unless the canary is more often slower than ``tau`` than the baseline is,
+that is unless the canary is worse at the level ``tau`` stands for. Among the requests at
+or below ``tau`` the canary's share is then at least ``w``. So two one-sided
+beta-binomial mixtures (those of :func:`~gonogo.rollout.analysis.evalues.log_bb_e_upper`,
+averaged over two concentrations as for errors), one on each side, are supermartingales
+while the canary is not slower than the baseline around its ``p``-quantile; the two sides
+hold different requests, so their product is one too, and by Ville's inequality it
+reaches ``1/alpha`` with probability at most ``alpha``, however often it is looked at.
+
+The threshold may move as the baseline's estimate improves (any threshold computed from
+earlier observations keeps the argument), so the null is "not slower at any threshold
+the test used": the baseline's ``p``-quantile and, while the baseline had few samples,
+its neighbourhood. When both variants share one latency law it holds exactly, whatever
+the thresholds. As for errors, the share changes with the weight, so a fresh e-process
+starts at each step and the steps' values multiply.
+
+Why this rather than comparing the two variants' confidence sequences: it needs no
+search over a common quantile, spends the whole error budget on one statistic, and uses
+both sides of the threshold. In the benchmark it detects a tail-only shift about 1.5x
+sooner and a median shift about 1.4x sooner than the separation of the sequences.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+
+from gonogo.rollout.analysis import evalues
+from gonogo.rollout.analysis.histogram import BucketCounts, LatencyHistogram
+from gonogo.rollout.analysis.interface import Direction
+
+#: baseline samples needed before the threshold is trusted and requests are counted
+REF_MIN = 20
+#: recompute the thresholds once the baseline grew by this fraction
+THRESHOLD_GROWTH = 0.05
+#: prior concentrations of the share mixtures (as for errors)
+CONCENTRATIONS = (4.0, 64.0)
+
+
+class LevelShares:
+    """Counts on both sides of one level's threshold, and the e-process built from them."""
+
+    def __init__(self, level: float, direction: Direction) -> None:
+        self.level = level
+        self.higher_worse = direction is Direction.HIGHER_IS_WORSE
+        self.threshold: int | None = None
+        """bucket index of the baseline's quantile estimate (None: too few samples yet)"""
+        self.worse = [0, 0]
+        """this step's requests on the worse side: the canary's, all"""
+        self.other = [0, 0]
+        """this step's requests on the other side: the canary's, all"""
+        self._weight: float | None = None
+        self._log_e_done = 0.0
+        self._cache: tuple[tuple[int, int, int, int], float] = ((-1, -1, -1, -1), 0.0)
+
+    def begin_step(self, weight: float) -> None:
+        """Close the running e-process (its value multiplies in) and start a fresh one."""
+        self._log_e_done += self._log_e_step()
+        self._weight = weight
+        self.worse = [0, 0]
+        self.other = [0, 0]
+
+    def _log_e_step(self) -> float:
+        w = self._weight
+        if w is None:
+            return 0.0
+        key = (self.worse[0], self.worse[1], self.other[0], self.other[1])
+        if key == self._cache[0]:
+            return self._cache[1]
+        (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
+        # the canary over-represented on the worse side, the baseline on the other
+        value = _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
+        self._cache = (key, value)
+        return value
+
+    def log_e(self) -> float:
+        """log of the product of the steps' e-values so far."""
+        return self._log_e_done + self._log_e_step()
+
+    def log_e_bound(self) -> float:
+        """A cheap upper bound on :meth:`log_e` (each side's likelihood ratio at its best)."""
+        w = self._weight
+        if w is None:
+            return self._log_e_done
+        (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
+        return (
+            self._log_e_done
+            + evalues.log_glr_upper(k_worse, n_worse, w)
+            + evalues.log_glr_upper(n_other - k_other, n_other, 1.0 - w)
+        )
+
+    def describe(self) -> str:
+        """This step's shares in words."""
+        (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
+        side = "slower" if self.higher_worse else "faster"
+        return (
+            f"{k_worse} of {n_worse} requests {side} than the baseline's "
+            f"p{self.level * 100:g} were the canary's, {k_other} of {n_other} on the other side"
+        )
+
+
+def _mixture(successes: int, trials: int, p: float) -> float:
+    if trials == 0:
+        return 0.0
+    logs = [evalues.log_bb_e_upper(successes, trials, p, c) for c in CONCENTRATIONS]
+    top = max(logs)
+    return top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
+
+
+class SharesTracker:
+    """Every tracked level's counts, updated in one pass over each observation's buckets."""
+
+    def __init__(self) -> None:
+        self._levels: dict[tuple[float, bool], LevelShares] = {}
+        self._seen = 0  # baseline total when the thresholds were last computed
+        self._cuts: list[int] = []  # the distinct thresholds, sorted
+        self._placed: list[tuple[LevelShares, int]] = []  # each level and its cut's index
+
+    def track(self, level: float, direction: Direction) -> LevelShares:
+        """The counts for ``level`` (shared by every test that asks for the same one)."""
+        key = (level, direction is Direction.HIGHER_IS_WORSE)
+        found = self._levels.get(key)
+        if found is None:
+            found = self._levels[key] = LevelShares(level, direction)
+            self._seen = 0  # a new level needs its threshold
+        return found
+
+    def begin_step(self, weight: float) -> None:
+        """A new weight: every level starts a fresh e-process."""
+        for shares in self._levels.values():
+            shares.begin_step(weight)
+
+    def _place(self, reference: BucketCounts) -> None:
+        """Each level's threshold, the reference's quantile at that level, and its cut.
+
+        The worse side never includes the threshold's own bucket: requests above it when
+        higher is worse, below it when lower is worse (a cut one bucket lower).
+        """
+        self._seen = reference.total
+        for shares in self._levels.values():
+            shares.threshold = reference.find(max(1, math.ceil(shares.level * reference.total)))
+        self._cuts = sorted({_cut(s) for s in self._levels.values() if s.threshold is not None})
+        self._placed = [
+            (s, self._cuts.index(_cut(s))) for s in self._levels.values() if s.threshold is not None
+        ]
+
+    def count(
+        self, baseline: LatencyHistogram, canary: LatencyHistogram, reference: BucketCounts
+    ) -> None:
+        """Count one observation against thresholds from ``reference`` (earlier data only)."""
+        if not self._levels or reference.total < REF_MIN:
+            return
+        if reference.total > self._seen * (1 + THRESHOLD_GROWTH):
+            self._place(reference)
+        # a request in bucket b is above every threshold t with t < b
+        above_canary, n_canary = _suffix_counts(canary, self._cuts)
+        above_baseline, n_baseline = _suffix_counts(baseline, self._cuts)
+        n_all = n_canary + n_baseline
+        for shares, index in self._placed:
+            k_above = above_canary[index]
+            n_above = k_above + above_baseline[index]
+            if shares.higher_worse:
+                above, below = shares.worse, shares.other
+            else:
+                above, below = shares.other, shares.worse
+            above[0] += k_above
+            above[1] += n_above
+            below[0] += n_canary - k_above
+            below[1] += n_all - n_above
+
+
+def _cut(shares: LevelShares) -> int:
+    """Requests in buckets above the cut are on the "above" side."""
+    threshold = shares.threshold if shares.threshold is not None else 0
+    return threshold if shares.higher_worse else threshold - 1
+
+
+def _suffix_counts(histogram: LatencyHistogram, cuts: list[int]) -> tuple[list[int], int]:
+    """For each cut (sorted bucket indices), the count in buckets above it; and the total."""
+    per_gap = [0] * (len(cuts) + 1)  # gap g: above cuts[:g], at or below cuts[g:]
+    for bucket, count in histogram.counts.items():
+        per_gap[bisect_left(cuts, bucket)] += count
+    above = [0] * len(cuts)
+    running = 0
+    for index in range(len(cuts) - 1, -1, -1):
+        running += per_gap[index + 1]
+        above[index] = running
+    return above, running + per_gap[0]

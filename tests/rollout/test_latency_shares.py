@@ -1,0 +1,107 @@
+"""The latency e-value: the canary's share on each side of the baseline's quantile."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
+from gonogo.rollout.analysis.interface import Direction, MetricKind, VariantSample
+from gonogo.rollout.analysis.latency_shares import REF_MIN, _suffix_counts
+from gonogo.rollout.analysis.metrics import MetricSpec
+from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
+from tests.rollout.helpers import binomial_tolerance
+
+buckets = st.dictionaries(st.integers(0, NUM_BUCKETS - 1), st.integers(1, 50), max_size=30)
+
+
+@given(buckets, st.lists(st.integers(0, NUM_BUCKETS - 1), max_size=8, unique=True))
+@settings(max_examples=200, deadline=None)
+def test_the_counts_above_each_threshold_are_exact(counts: dict[int, int], cuts: list[int]) -> None:
+    cuts = sorted(cuts)
+    above, total = _suffix_counts(LatencyHistogram(counts), cuts)
+    assert above == [sum(c for b, c in counts.items() if b > cut) for cut in cuts]
+    assert total == sum(counts.values())
+
+
+def _histogram(rng: np.random.Generator, n: int, sigma: float) -> LatencyHistogram:
+    values = rng.lognormal(math.log(80.0), sigma, n)
+    found: dict[int, int] = {}
+    for value in values.tolist():
+        index = bucket_of(value)
+        found[index] = found.get(index, 0) + 1
+    return LatencyHistogram(found)
+
+
+def _false_alarms(canary_sigma: float, level: float, runs: int, alpha: float) -> float:
+    """Runs whose shares e-value ever reaches 1/alpha, looked at after every observation."""
+    rng = np.random.default_rng(31)
+    threshold = math.log(1 / alpha)
+    spec = MetricSpec("latency", MetricKind.LATENCY, quantile=level)
+    crossed = 0
+    for _ in range(runs):
+        store = LatencyStore()
+        test = QuantileTest(spec, store)
+        store.begin_step(0.2)
+        for n_c in rng.binomial(40, 0.2, size=150).tolist():
+            store.add(
+                VariantSample(40 - n_c, 0, _histogram(rng, 40 - n_c, 0.5)),
+                VariantSample(n_c, 0, _histogram(rng, n_c, canary_sigma)),
+            )
+            # the bound is cheap and never below the e-value: look exactly when it matters
+            shares = test.shares
+            if shares.log_e_bound() >= threshold and shares.log_e() >= threshold:
+                crossed += 1
+                break
+    return crossed / runs
+
+
+@pytest.mark.parametrize("level", [0.5, 0.95])
+def test_equal_latencies_rarely_build_evidence_though_looked_at_every_time(level: float) -> None:
+    alpha, runs = 0.05, 400
+    assert _false_alarms(0.5, level, runs, alpha) <= binomial_tolerance(alpha, runs)
+
+
+def test_a_canary_with_a_shorter_tail_builds_no_evidence_at_the_tail() -> None:
+    alpha, runs = 0.05, 400
+    assert _false_alarms(0.3, 0.95, runs, alpha) <= binomial_tolerance(alpha, runs)
+
+
+def test_a_canary_with_a_longer_tail_does_build_evidence_at_the_tail() -> None:
+    assert _false_alarms(0.8, 0.95, 100, 0.05) >= 0.9
+
+
+def test_the_shares_count_only_after_the_baseline_has_a_threshold() -> None:
+    store = LatencyStore()
+    test = QuantileTest(MetricSpec("p99", MetricKind.LATENCY, quantile=0.99), store)
+    store.begin_step(0.5)
+    slow = LatencyHistogram({bucket_of(900.0): 5})
+    fast = LatencyHistogram({bucket_of(80.0): 5})
+    for _ in range(REF_MIN // 5):  # too few earlier baseline samples to place a threshold
+        store.add(VariantSample(5, 0, fast), VariantSample(5, 0, slow))
+    assert test.shares.worse == [0, 0]
+
+    for _ in range(3):
+        store.add(VariantSample(5, 0, fast), VariantSample(5, 0, slow))
+    assert test.shares.worse == [15, 15]  # every canary request slower than the baseline's p99
+    assert test.shares.other == [0, 15]
+    assert "15 of 15 requests slower than the baseline's p99" in test.shares.describe()
+
+
+def test_when_lower_is_worse_the_fast_side_is_the_worse_one() -> None:
+    spec = MetricSpec(
+        "throughput_p50", MetricKind.LATENCY, quantile=0.5, direction=Direction.LOWER_IS_WORSE
+    )
+    store = LatencyStore()
+    test = QuantileTest(spec, store)
+    store.begin_step(0.5)
+    base = LatencyHistogram({bucket_of(80.0): 30})
+    fast = LatencyHistogram({bucket_of(20.0): 30})
+    for _ in range(10):
+        store.add(VariantSample(30, 0, base), VariantSample(30, 0, fast))
+    assert test.shares.worse[0] == test.shares.worse[1] > 0
+    assert test.log_e() > math.log(100)
