@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 from gonogo.rollout.analysis import evalues
+from gonogo.rollout.analysis.metrics import glr_rate_bounds, rate_bounds
 from tests.rollout.helpers import binomial_tolerance
 
 
@@ -148,3 +149,24 @@ def test_the_msprt_radius_is_where_the_e_value_reaches_the_threshold() -> None:
     variance, tau2, threshold = 0.04, 1.0, math.log(100)
     radius = evalues.normal_mixture_radius(variance, tau2, threshold)
     assert evalues.normal_mixture_log_e(radius, variance, tau2) == pytest.approx(threshold)
+
+
+@given(st.integers(0, 2000), st.integers(0, 2000), probabilities, concentrations)
+@settings(max_examples=200, deadline=None)
+def test_the_likelihood_ratio_bound_is_never_below_the_mixtures(
+    k: int, extra: int, p: float, c: float
+) -> None:
+    """The judge skips the exact e-value while this cheap bound is far below its threshold."""
+    n = k + extra
+    assert evalues.log_glr_upper(k, n, p) >= evalues.log_bb_e_upper(k, n, p, c) - 1e-9
+    assert evalues.log_glr(k, n, p) >= evalues.log_bb_e(k, n, p, c) - 1e-9
+
+
+@given(st.integers(0, 500), st.integers(1, 5000))
+@settings(max_examples=100, deadline=None)
+def test_the_cheap_rate_bounds_lie_inside_the_mixture_bounds(k: int, n: int) -> None:
+    """So a gap they leave above the tolerance is certainly above it."""
+    k = min(k, n)
+    cheap_low, cheap_high = glr_rate_bounds(k, n, math.log(200))
+    low, high = rate_bounds(k, n, math.log(200))
+    assert low <= cheap_low + 1e-6 and cheap_high <= high + 1e-6

@@ -118,16 +118,29 @@ def log_bb_e_upper(k: int, n: int, p: float, concentration: float) -> float:
     """
     if n == 0:
         return 0.0
-    a = concentration * p
-    b = concentration * (1.0 - p)
+    a, b, log_prior, log_p, log_q = _prior(p, concentration)
     return (
         log_beta(a + k, b + n - k)
-        - log_beta(a, b)
+        - log_prior
         + log_beta_tail(p, a + k, b + n - k)
-        - log_beta_tail(p, a, b)
-        - k * math.log(p)
-        - (n - k) * math.log1p(-p)
+        - _prior_tail(p, concentration)
+        - k * log_p
+        - (n - k) * log_q
     )
+
+
+_TAILS: dict[tuple[float, float], float] = {}
+
+
+def _prior_tail(p: float, concentration: float) -> float:
+    """log P(q >= p) under the prior Beta(c*p, c*(1-p)), memoised."""
+    key = (p, concentration)
+    found = _TAILS.get(key)
+    if found is None:
+        found = log_beta_tail(p, concentration * p, concentration * (1.0 - p))
+        if len(_TAILS) < 4096:
+            _TAILS[key] = found
+    return found
 
 
 def share_bounds(k: int, n: int, log_threshold: float, concentration: float) -> tuple[float, float]:

@@ -48,7 +48,11 @@ SHARE_CONCENTRATIONS = (4.0, 64.0)
 #: nats below the threshold at which a test's likelihood-ratio bound counts as far from it
 FAR_BELOW = 3.0
 #: confidence bounds wait for at least this many more units (requests, errors, samples)
-BOUNDS_FLOOR = 10
+BOUNDS_FLOOR = 50
+#: an e-value far below its threshold is shown afresh once its counts grew by this fraction
+FAR_GROWTH = 0.25
+#: ... and by at least this many units
+FAR_FLOOR = 20
 
 
 def _grown(old: tuple[int, ...], new: tuple[int, ...], growth: float, floor: int) -> bool:
@@ -193,8 +197,9 @@ class SequentialJudge:
         test looked at again before the step's requests grew by that fraction. While a
         cheap upper bound on the e-value (the likelihood ratio at its best) stays far
         below the threshold, no look could decide anything, and the e-value shown is
-        refreshed ten times less often. Confidence bounds, needed only to promote, wait
-        for ``bounds_growth`` and at least :data:`BOUNDS_FLOOR` more units.
+        refreshed after :data:`FAR_GROWTH` growth (and :data:`FAR_FLOOR` more units).
+        Confidence bounds, needed only to promote, wait for ``bounds_growth`` and at least
+        :data:`BOUNDS_FLOOR` more units.
         """
         cached = self._cache.get((index, bounds))
         if cached is not None and not force and self._quiet:
@@ -207,7 +212,8 @@ class SequentialJudge:
                 growth, floor = self.config.bounds_growth, BOUNDS_FLOOR
             else:
                 far = test.log_e_bound() < self._log_threshold - FAR_BELOW
-                growth, floor = self.config.refresh_growth * (10 if far else 1), 0
+                growth = FAR_GROWTH if far else self.config.refresh_growth
+                floor = FAR_FLOOR if far else 0
             if not _grown(old_size, size, growth, floor):
                 return finding
         finding = test.finding(self._log_threshold, bounds=bounds)
@@ -222,7 +228,7 @@ class SequentialJudge:
         if not force and self._quiet:
             return log_e
         if not force and srm.log_e_bound() < self._log_srm_threshold - FAR_BELOW:
-            growth *= 10
+            growth = FAR_GROWTH
         if force or size > seen * (1 + growth):
             log_e = srm.log_e()
             self._srm_seen = (size, log_e)

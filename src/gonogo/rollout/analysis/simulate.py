@@ -10,6 +10,7 @@ the run. The report counts outcomes and measures detection from the regression's
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,13 +47,17 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class RunResult:
-    """One run: its outcome, when, and what it exposed."""
+    """One run: its outcome, when, and what it exposed; and what the judge cost."""
 
     outcome: Outcome
     at: float
     false_rollback: bool
     detection_s: float | None
     exposed_requests: int
+    judge_cpu_s: float = 0.0
+    """CPU seconds spent in the judge (begin_step and observe)"""
+    observed_requests: int = 0
+    """requests the observations fed to the judge carried"""
 
 
 def make_judge(kind: JudgeKind, scenario: Scenario, model: TrafficModel) -> Judge:
@@ -86,26 +91,41 @@ def oracle_truth(scenario: Scenario, model: TrafficModel) -> OracleTruth:
     return OracleTruth(error_ratio=ratio, latency_log_ratio=ratios, onset_at=scenario.onset_s)
 
 
-def run_once(scenario: Scenario, kind: JudgeKind, index: int, model: TrafficModel) -> RunResult:
-    """One seeded rollout."""
+def run_once(
+    scenario: Scenario,
+    kind: JudgeKind,
+    index: int,
+    model: TrafficModel,
+    judge: Judge | None = None,
+) -> RunResult:
+    """One seeded rollout (``judge``: a configured judge instead of the built-in ``kind``)."""
     np, _, _ = stats_modules()
     rng = np.random.default_rng([scenario.seed, index])
-    judge = make_judge(kind, scenario, model)
+    judge = judge if judge is not None else make_judge(kind, scenario, model)
     dt = scenario.interval_s
     weights = [s / 100 for s in scenario.steps]
     onset = scenario.onset_s
     canary = scenario.canary
+    clock = time.process_time
+    spent = 0.0
+    observed = 0
 
     def begin(i: int, at: float) -> None:
+        nonlocal spent
+        started = clock()
         judge.begin_step(
             Step(i, weights[i], at, scenario.step_s, scenario.warmup_s, scenario.min_dwell_s)
         )
+        spent += clock() - started
+
+    def result(outcome: Outcome, at: float, false: bool, detection: float | None) -> RunResult:
+        return RunResult(outcome, at, false, detection, exposed, spent, observed)
 
     step, started = 0, 0.0
-    if weights[0] >= 1.0:
-        return RunResult(Outcome.PROMOTED, 0.0, False, None, 0)
-    begin(0, 0.0)
     exposed = 0
+    if weights[0] >= 1.0:
+        return result(Outcome.PROMOTED, 0.0, False, None)
+    begin(0, 0.0)
     for tick in range(1, int(scenario.duration_s / dt + 1e-9) + 1):
         at = tick * dt
         middle = at - dt / 2
@@ -129,21 +149,23 @@ def run_once(scenario: Scenario, kind: JudgeKind, index: int, model: TrafficMode
             ),
             VariantSample(n_canary, int(rng.binomial(n_canary, rate)), law.sample(rng, n_canary)),
         )
+        observed += total
+        looked = clock()
         action = judge.observe(observation).action
+        spent += clock() - looked
         if action is Action.ROLLBACK:
             false = not scenario.regressed or at <= onset
-            detection = None if false else at - onset
-            return RunResult(Outcome.ROLLED_BACK, at, false, detection, exposed)
+            return result(Outcome.ROLLED_BACK, at, false, None if false else at - onset)
         if action is Action.INCONCLUSIVE:
-            return RunResult(Outcome.INCONCLUSIVE, at, False, None, exposed)
+            return result(Outcome.INCONCLUSIVE, at, False, None)
         if action is Action.PROMOTE_STEP:
             step, started = step + 1, at
             if step >= len(weights) or weights[step] >= 1.0:
-                return RunResult(Outcome.PROMOTED, at, False, None, exposed)
+                return result(Outcome.PROMOTED, at, False, None)
             begin(step, at)
         elif at - started >= scenario.step_s + dt:  # a judge that never ends a step
-            return RunResult(Outcome.INCONCLUSIVE, at, False, None, exposed)
-    return RunResult(Outcome.INCONCLUSIVE, scenario.duration_s, False, None, exposed)
+            return result(Outcome.INCONCLUSIVE, at, False, None)
+    return result(Outcome.INCONCLUSIVE, scenario.duration_s, False, None)
 
 
 def _canary_law(model: TrafficModel, regressed: bool, cold: bool) -> Any:
