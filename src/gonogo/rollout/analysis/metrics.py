@@ -6,10 +6,9 @@
   errors is tested against ``w`` with a beta-binomial mixture over the "worse" side, from
   two running counters; a fresh e-process starts at each weight change and the e-values of
   the steps multiply.
-* :class:`QuantileTest`: Howard & Ramdas confidence sequences for a latency quantile of each
-  variant (beta-binomial boundary on the indicator ``X <= q``, inverted through order
-  statistics read from the histogram). The e-value for "both share the quantile" is half
-  the smallest, over candidate common quantiles, of the larger per-variant e-value.
+* latency lives in :mod:`~gonogo.rollout.analysis.quantiles` (one quantile),
+  :mod:`~gonogo.rollout.analysis.quantile_band` (every quantile) and
+  :mod:`~gonogo.rollout.analysis.latency_shares` (their e-value).
 * :class:`MeanTest`: the normal-mixture mSPRT on the difference of means.
 """
 

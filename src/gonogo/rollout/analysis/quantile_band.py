@@ -12,10 +12,10 @@ of levels together, with a fixed grid in place of one that refines over time:
   probability ``1 - alpha``. A quantile function is nondecreasing, so for ``p`` between
   two grid levels ``p_j <= p <= p_{j+1}`` the band is ``[L(p_j), U(p_{j+1})]``: valid for
   every level in (0, 1) (open below p5 and above p99).
-* **The e-value.** At each grid level, the two-sample e-value that both variants share
-  that quantile (see :mod:`~gonogo.rollout.analysis.quantiles`) counts while the canary's
-  estimate there is the worse one and counts zero otherwise; either way it stays below a
-  test martingale under "the variants' latency laws are equal". The average over the
+* **The e-value.** At each grid level, the e-value of the canary's share on each side of
+  the baseline's quantile (:mod:`~gonogo.rollout.analysis.latency_shares`) counts while
+  the canary's estimate there is the worse one and counts zero otherwise; either way it
+  stays below a supermartingale under "the variants' latency laws are equal". The average over the
   grid is therefore an e-process for that null, and it grows as soon as a shift shows at
   a few levels, wherever they are.
 
@@ -24,8 +24,9 @@ inequality, ``confseq.quantiles.empirical_process_lil_bound``): its radius is th
 at every level, about ``0.85 sqrt((log log t + C) / t)`` with ``C`` near 10 at the
 judge's alpha, so in the tail, where latency regressions live, it is several times
 wider than a per-level sequence whose width scales with ``sqrt(p (1 - p))``. For a
-sigma 0.5 -> 0.7 tail shift at 10 canary samples a second it needs about 2100 canary
-samples; the grid band needs a few hundred (docs/rollout-analysis.md).
+sigma 0.5 -> 0.7 tail shift at 10 canary samples a second the two variants' Theorem 2
+bands separate after about 2100 canary samples; the e-value below detects the shift
+after about 300 (docs/rollout-analysis.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The default judge: sequential, anytime-valid, consulted after every observation.
 
-Per metric an e-process (errors: conditional share test; latency quantiles: Howard &
-Ramdas confidence sequences, for one quantile or every quantile at once; means:
-normal-mixture mSPRT). With ``m`` metrics and a
-family-wise ``alpha``:
+Per metric an e-process (errors: the canary's share of errors; latency: its share of the
+requests on each side of the baseline's quantile, with Howard & Ramdas confidence
+sequences for the bounds, for one quantile or every quantile at once; means: the
+normal-mixture mSPRT). With ``m`` metrics and a family-wise ``alpha``:
 
 * roll back as soon as one e-process reaches ``m/alpha`` while its estimate points the worse
   way (by Ville's inequality and a union bound, a healthy canary is rolled back with
