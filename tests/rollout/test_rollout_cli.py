@@ -3,6 +3,7 @@ and the store-level pieces of the controller (lease, one active rollout, increme
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -234,3 +235,20 @@ def test_demo_rejects_bad_options_in_one_line(project: Project) -> None:
     result = project.run("demo", "--rps", "5")
     assert result.code == 2
     assert "--rps" in result.err
+
+
+def test_a_promotion_inside_the_absolute_tolerance_says_so_with_its_numbers() -> None:
+    from gonogo.rollout.analysis.interface import Finding, MetricKind
+    from gonogo.rollout.analysis.sequential import _promoted
+
+    errors = Finding(
+        "errors", MetricKind.ERRORS, 0.001, 0.0, 1.0, -1.0, math.inf, 0.5, False, True,
+        "0 errors in 400 canary requests, 3 in 3000 baseline requests; "
+        "rate difference at most 1.2%",
+    )  # fmt: skip
+    p50 = Finding("latency_p50", MetricKind.LATENCY, 8.0, 8.1, 1.0, -0.05, 0.12, 0.3, True, True)
+    text = _promoted([errors, p50], 12.0)
+    assert "unbounded" not in text
+    assert "errors within its absolute tolerance (0 errors in 400 canary requests" in text
+    assert "rate difference at most 1.2%" in text
+    assert "latency_p50 at most +12.0% (tolerance 30%)" in text

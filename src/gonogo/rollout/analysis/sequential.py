@@ -380,7 +380,12 @@ def _regressed(finding: Finding, judge: SequentialJudge) -> str:
 
 
 def _promoted(findings: list[Finding], dwell: float) -> str:
-    parts = [f"{f.metric} at most {_pct(f.upper)} (tolerance {f.tolerance:.0%})" for f in findings]
+    parts = []
+    for f in findings:
+        if f.upper is not None and f.upper <= f.tolerance:
+            parts.append(f"{f.metric} at most {_pct(f.upper)} (tolerance {f.tolerance:.0%})")
+        else:  # inside the absolute tolerance, not the relative one: say so with its numbers
+            parts.append(f"{f.metric} within its absolute tolerance ({f.detail})")
     return f"every metric within tolerance after {dwell:.0f} s: " + "; ".join(parts)
 
 
