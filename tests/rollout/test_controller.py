@@ -14,7 +14,7 @@ from gonogo.cli.main import main
 from gonogo.rollout.controller import CRASH_AT_ENV
 from gonogo.rollout.state import RolloutState
 from tests.rollout.processes import refuses, running
-from tests.rollout.rollouts import RolloutProject, rollout_project, weights
+from tests.rollout.rollouts import ERRORS_ONLY, RolloutProject, rollout_project, weights
 
 __all__ = ["rollout_project"]
 
@@ -174,7 +174,7 @@ def test_abort_from_another_process_rolls_back_the_running_rollout(
 def test_a_killed_controller_is_resumed_and_finishes_the_rollout(
     rollout_project: RolloutProject,
 ) -> None:
-    rollout_project.write(weights=(20, 50), min_dwell=2)
+    rollout_project.write(weights=(20, 50), min_dwell=2, metrics=ERRORS_ONLY)
     rollout_project.load()
     controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
     before = rollout_project.wait(
@@ -201,7 +201,7 @@ def test_a_killed_controller_is_resumed_and_finishes_the_rollout(
 def test_a_crash_between_writing_ahead_and_routing_is_resumed_to_a_known_split(
     rollout_project: RolloutProject,
 ) -> None:
-    rollout_project.write(weights=(20,), min_dwell=1)
+    rollout_project.write(weights=(20,), min_dwell=1, metrics=ERRORS_ONLY)
     rollout_project.load()
     crashed = rollout_project.spawn(
         "rollout",
@@ -229,7 +229,7 @@ def test_a_crash_between_writing_ahead_and_routing_is_resumed_to_a_known_split(
 def test_a_new_version_during_a_rollout_restarts_the_analysis(
     rollout_project: RolloutProject,
 ) -> None:
-    rollout_project.write(weights=(20,), min_dwell=4)
+    rollout_project.write(weights=(20,), min_dwell=4, metrics=ERRORS_ONLY)
     rollout_project.load()
     controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
     rollout_project.wait(lambda r: r.state is RolloutState.CANARY and r.weight == 20, "step 1")
