@@ -49,6 +49,11 @@ SHARE_CONCENTRATIONS = (4.0, 64.0)
 FAR_BELOW = 3.0
 #: confidence bounds wait for at least this many more units (requests, errors, samples)
 BOUNDS_FLOOR = 50
+#: the tests are looked at again only once the step brought this many more requests (and
+#: ``refresh_growth`` more): at a few requests per second a look per observation would cost
+#: more than the requests it weighs, while waiting for this many delays a decision by
+#: seconds where one takes minutes
+LOOK_FLOOR = 50
 #: an e-value far below its threshold is shown afresh once its counts grew by this fraction
 FAR_GROWTH = 0.25
 #: ... and by at least this many units
@@ -194,10 +199,11 @@ class SequentialJudge:
         E-processes stay valid however rarely they are looked at, so skipping a look while
         the data grew by less than ``refresh_growth`` delays a decision by at most that
         fraction of the data and keeps the cost per observation near constant; nor is any
-        test looked at again before the step's requests grew by that fraction. While a
-        cheap upper bound on the e-value (the likelihood ratio at its best) stays far
-        below the threshold, no look could decide anything, and the e-value shown is
-        refreshed after :data:`FAR_GROWTH` growth (and :data:`FAR_FLOOR` more units).
+        test looked at again before the step's requests grew by that fraction (and by
+        :data:`LOOK_FLOOR`). While a cheap upper bound on the e-value (the likelihood ratio
+        at its best) stays far below the threshold, no look could decide anything, and the
+        e-value shown is refreshed after :data:`FAR_GROWTH` growth (and :data:`FAR_FLOOR`
+        more units).
         Confidence bounds, needed only to promote, wait for ``bounds_growth`` and at least
         :data:`BOUNDS_FLOOR` more units.
         """
@@ -273,7 +279,10 @@ class SequentialJudge:
         thr = self._threshold
         over = step.dwell(at) >= step.max_dwell_s
         requests = self._step_requests[0] + self._step_requests[1]
-        self._quiet = requests <= self._looked_at * (1 + self.config.refresh_growth)
+        self._quiet = (
+            requests <= self._looked_at * (1 + self.config.refresh_growth)
+            or requests - self._looked_at < LOOK_FLOOR
+        )
         if not self._quiet:
             self._looked_at = requests
         count = len(self._tests)
