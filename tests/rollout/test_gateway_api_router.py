@@ -6,7 +6,11 @@ router uses: GET and PATCH (JSON merge patch, RFC 7386) of one
 ``gateway.networking.k8s.io`` HTTPRoute, with bearer-token authentication, RBAC
 denials, ``resourceVersion`` conflicts (409), and Status error bodies as the real API
 server sends them. The kubernetes client is the real one, pointed at the emulator
-through a kubeconfig written in the test's temp dir.
+through a kubeconfig written in the test's temp dir, or in-cluster through what a pod
+gets: KUBERNETES_SERVICE_HOST/PORT and a service account directory (token, ca.crt,
+namespace). In-cluster the client speaks HTTPS and verifies the server against ca.crt,
+so that emulator serves TLS with a certificate for 127.0.0.1 signed by a cluster CA that
+the openssl CLI makes in the test's temp dir.
 """
 
 from __future__ import annotations
@@ -14,26 +18,42 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
+import ssl
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import RouterError
-from gonogo.rollout.route.gateway_api import GatewayApiRouter, GatewayApiRouterConfig
+from gonogo.rollout.route.gateway_api import GROUP, GatewayApiRouter, GatewayApiRouterConfig
 from gonogo.rollout.route.interface import Router
 from tests.rollout.nginx_prom_fixtures import LOOPBACK, free_port
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "rollout-nginx-prometheus.md"
 ROUTE_PATH = re.compile(
     r"^/apis/gateway\.networking\.k8s\.io/(v1|v1beta1)/namespaces/([^/]+)/httproutes/([^/?]+)"
 )
-PERMISSIONS = {"admin-token": {"get", "patch"}, "reader-token": {"get"}}
+# service account tokens look like this (a JWT); none may ever appear in a message
+SERVICE_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2lnLW9uZQ"
+ROTATED_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.c2lnLXR3bw"
+READER_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQifQ.cmVhZGVy"
+PERMISSIONS = {
+    "admin-token": {"get", "patch"},
+    "reader-token": {"get"},
+    SERVICE_TOKEN: {"get", "patch"},
+    ROTATED_TOKEN: {"get", "patch"},
+    READER_TOKEN: {"get"},
+}
 BASELINE = Backend(Variant.BASELINE, "v1", "http://shop-stable.shop:8080")
 CANARY = Backend(Variant.CANARY, "v2", "http://shop-canary.shop:8080")
 
@@ -78,33 +98,54 @@ def merge_patch(target: Any, patch: Any) -> Any:
 class ApiServer:
     """The emulated API server: one store of HTTPRoutes and a log of the requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[tuple[str, str], dict[str, Any]] = {}
         self.requests: list[tuple[str, str, str]] = []
+        self.answers: list[tuple[str, int]] = []
+        """each request's bearer token and the status it got"""
+        self.permissions = copy.deepcopy(PERMISSIONS)
         self.concurrent_edits = 0
         """how many coming PATCHes find the route changed by someone else first"""
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer((LOOPBACK, 0), _handler(self))
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.server.server_address[1]}"
+        return f"{self.scheme}://{LOOPBACK}:{self.port}"
+
+    def tokens(self) -> list[str]:
+        return [token for token, _ in self.answers]
 
     def route(self, namespace: str = "shop", name: str = "shop") -> dict[str, Any]:
         return self.routes[(namespace, name)]
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
         self.requests.append((method, path, headers.get("Content-Type", "")))
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        code, answer = self._answer(method, path, headers, body, scheme, token)
+        self.answers.append((token, code))
+        return code, answer
+
+    def _answer(
+        self, method: str, path: str, headers: Any, body: bytes, scheme: str, token: str
+    ) -> tuple[int, Any]:
         match = ROUTE_PATH.match(path)
         if match is None:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
-        token = headers.get("Authorization", "").removeprefix("Bearer ")
-        if token not in PERMISSIONS:
+        # the API server takes the scheme in any case (the client's loader sends "bearer")
+        if scheme.lower() != "bearer" or token not in self.permissions:
             return 401, _status(401, "Unauthorized", "Unauthorized")
         _, namespace, name = match.groups()
         verb = method.lower()
-        if verb not in PERMISSIONS[token]:
+        if verb not in self.permissions[token]:
             return 403, _status(
                 403,
                 "Forbidden",
@@ -183,9 +224,7 @@ def _handler(api: ApiServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def api() -> Iterator[ApiServer]:
-    server = ApiServer()
+def _serve(server: ApiServer) -> Iterator[ApiServer]:
     server.routes[("shop", "shop")] = _route(
         [{"backendRefs": [{"name": "shop-stable", "port": 8080}]}]
     )
@@ -193,6 +232,98 @@ def api() -> Iterator[ApiServer]:
     yield server
     server.server.shutdown()
     server.server.server_close()
+
+
+@pytest.fixture
+def api() -> Iterator[ApiServer]:
+    yield from _serve(ApiServer())
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A cluster CA and the API server's certificate and key, signed by it."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def _openssl(*args: str | Path) -> None:
+    subprocess.run(
+        ["openssl", *map(str, args)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def make_pki(directory: Path, server_ip: str = LOOPBACK) -> Pki:
+    """With the openssl CLI: a CA, and a server certificate for ``server_ip`` it signed."""
+    directory.mkdir(parents=True)
+    ca, ca_key = directory / "ca.crt", directory / "ca.key"
+    cert, key, request = directory / "server.crt", directory / "server.key", directory / "csr"
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl("req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=ca")
+    _openssl("req", "-new", *ec, "-keyout", key, "-out", request, "-subj", "/CN=kube-apiserver")
+    extensions = directory / "server.ext"
+    extensions.write_text(
+        f"subjectAltName=IP:{server_ip}\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n"
+        "authorityKeyIdentifier=keyid\n"
+    )
+    _openssl(
+        "x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", cert, "-days", "2", "-extfile", extensions,
+    )  # fmt: skip
+    return Pki(ca, cert, key)
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return make_pki(tmp_path / "pki")
+
+
+@pytest.fixture
+def cluster_api(pki: Pki) -> Iterator[ApiServer]:
+    """The emulated API server over HTTPS, as a pod reaches it."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(pki.cert, pki.key)
+    yield from _serve(ApiServer(tls))
+
+
+@pytest.fixture
+def pod(cluster_api: ApiServer, pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What Kubernetes gives a pod: the API's address in env and the mounted service account.
+
+    Returns the service account directory (token, ca.crt, namespace). The conftest's HOME
+    has no ~/.kube/config; KUBECONFIG is unset as in a pod.
+    """
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", LOOPBACK)
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(cluster_api.port))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text(SERVICE_TOKEN)
+    shutil.copy(pki.ca, account / "ca.crt")
+    (account / "namespace").write_text("shop")
+    return account
+
+
+def in_cluster(account: Path, **settings: Any) -> GatewayApiRouterConfig:
+    """A router table without kubeconfig and without namespace (the pod's is used)."""
+    return GatewayApiRouterConfig.model_validate(
+        {
+            "route": "shop",
+            "baseline_backend": "shop-stable",
+            "canary_backend": "shop-canary",
+            "url": "https://shop.example.com/",
+            "service_account_dir": str(account),
+            **settings,
+        }
+    )
 
 
 def kubeconfig(directory: Path, server: str) -> Path:
@@ -406,10 +537,259 @@ def test_without_the_kubernetes_client_the_error_names_the_extra(
     )
 
 
+def _one_line_without_tokens(error: RouterError) -> str:
+    message = str(error)
+    assert "\n" not in message
+    for token in (SERVICE_TOKEN, ROTATED_TOKEN, READER_TOKEN, "admin-token", "reader-token"):
+        assert token not in message
+    return message
+
+
+def test_in_cluster_the_service_accounts_token_changes_the_weight(
+    cluster_api: ApiServer, pod: Path
+) -> None:
+    # `kubectl create token controller > token` ends the file with a newline; kubelet's
+    # projected tokens do not; both work (as with client-go, which trims it)
+    (pod / "token").write_text(SERVICE_TOKEN + "\n")
+    router = GatewayApiRouter(in_cluster(pod, auth="in-cluster"))
+    assert router.namespace == "shop"  # the pod's namespace file, as kubectl defaults to
+    assert router.weight() == 0.0
+
+    router.configure(BASELINE, CANARY, 20)
+    assert refs(cluster_api) == [
+        {"name": "shop-stable", "port": 8080, "weight": 8000},
+        {"name": "shop-canary", "port": 8080, "weight": 2000},
+    ]
+    assert router.weight() == 20.0
+    assert cluster_api.answers and all(
+        answer == (SERVICE_TOKEN, 200) for answer in cluster_api.answers
+    )
+    assert all(r[1].startswith("/apis/gateway.networking.k8s.io/v1/namespaces/shop/") for r in
+               cluster_api.requests)  # fmt: skip
+    router.close()
+
+
+def test_a_configured_namespace_wins_over_the_pods(cluster_api: ApiServer, pod: Path) -> None:
+    cluster_api.routes[("payments", "shop")] = _route(
+        [{"backendRefs": [{"name": "shop-stable", "port": 8080}]}]
+    )
+    router = GatewayApiRouter(in_cluster(pod, namespace="payments"))
+    router.set_weight(5)
+    assert router.weight() == 5.0
+    assert refs(cluster_api)[0] == {"name": "shop-stable", "port": 8080}  # shop/shop untouched
+    (pod / "namespace").unlink()
+    assert GatewayApiRouter(in_cluster(pod)).namespace == "default"
+
+
+def test_a_rotated_token_is_read_again_when_the_api_server_refuses_the_old_one(
+    cluster_api: ApiServer, pod: Path
+) -> None:
+    router = GatewayApiRouter(in_cluster(pod))
+    router.set_weight(10)
+
+    # kubelet wrote a new token and the old one was revoked before the client's own
+    # re-read (once a minute) came due: the 401 makes gonogo read the file at once
+    (pod / "token").write_text(ROTATED_TOKEN)
+    del cluster_api.permissions[SERVICE_TOKEN]
+    cluster_api.answers.clear()
+    router.set_weight(30)
+    assert router.weight() == 30.0
+    assert cluster_api.answers[0] == (SERVICE_TOKEN, 401)
+    assert cluster_api.answers[1:] and all(
+        answer == (ROTATED_TOKEN, 200) for answer in cluster_api.answers[1:]
+    )
+
+    # the file's token is refused too: one 401 line, after one more try
+    (pod / "token").write_text("eyJ.not-accepted.sig")
+    del cluster_api.permissions[ROTATED_TOKEN]
+    cluster_api.answers.clear()
+    with pytest.raises(RouterError) as caught:
+        router.set_weight(40)
+    message = _one_line_without_tokens(caught.value)
+    assert "eyJ.not-accepted.sig" not in message
+    assert message == (
+        "cannot read HTTPRoute shop/shop: 401 Unauthorized; the API server did not accept "
+        f"the token in {pod}/token"
+    )
+    assert [code for _, code in cluster_api.answers] == [401, 401]
+
+    # the token was unmounted: the re-read says so in one line
+    (pod / "token").unlink()
+    with pytest.raises(RouterError) as caught:
+        router.weight()
+    assert _one_line_without_tokens(caught.value).startswith(
+        f"in-cluster auth: no service account token at {pod}/token; mount the ServiceAccount's"
+    )
+    assert refs(cluster_api)[1]["weight"] == 3000
+
+
+def test_a_read_only_service_account_gets_the_403_line(cluster_api: ApiServer, pod: Path) -> None:
+    (pod / "token").write_text(READER_TOKEN)
+    router = GatewayApiRouter(in_cluster(pod))
+    assert router.weight() == 0.0
+    with pytest.raises(RouterError) as caught:
+        router.set_weight(10)
+    message = _one_line_without_tokens(caught.value)
+    assert message.startswith("cannot update HTTPRoute shop/shop: 403 ")
+    assert 'cannot patch resource "httproutes"' in message
+    assert message.endswith(
+        "the ServiceAccount needs get and patch on httproutes in that namespace "
+        "(a Role bound to it with a RoleBinding)"
+    )
+    assert refs(cluster_api) == [{"name": "shop-stable", "port": 8080}]
+
+
+def test_the_api_server_is_verified_against_the_service_accounts_ca(
+    cluster_api: ApiServer, pod: Path, tmp_path: Path
+) -> None:
+    shutil.copy(make_pki(tmp_path / "other-cluster").ca, pod / "ca.crt")
+    router = GatewayApiRouter(in_cluster(pod, timeout_s=5))
+    with pytest.raises(RouterError) as caught:
+        router.weight()
+    message = _one_line_without_tokens(caught.value)
+    assert message.startswith(
+        f"cannot read HTTPRoute shop/shop: the API server at https://{LOOPBACK}:"
+        f"{cluster_api.port} is unreachable ("
+    )
+    assert "certificate verify failed" in message
+    assert message.endswith(
+        f"check KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT and {pod}/ca.crt"
+    )
+    assert cluster_api.answers == []  # the token never went to the impostor
+
+
+@pytest.mark.parametrize(
+    ("breakage", "problem"),
+    [
+        ("rm token", "in-cluster auth: no service account token at {pod}/token; mount the"),
+        ("rm ca.crt", "in-cluster auth: no cluster CA certificate at {pod}/ca.crt; mount the"),
+        ("empty token", "in-cluster auth: {pod}: Token file exists but empty.; mount the"),
+        ("unset KUBERNETES_SERVICE_HOST", "in-cluster auth: KUBERNETES_SERVICE_HOST is not set;"),
+        ("unset KUBERNETES_SERVICE_PORT", "in-cluster auth: KUBERNETES_SERVICE_PORT is not set;"),
+    ],
+)
+def test_a_pod_without_its_service_account_or_env_is_one_line(
+    pod: Path, monkeypatch: pytest.MonkeyPatch, breakage: str, problem: str
+) -> None:
+    verb, what = breakage.split(" ", 1)
+    if verb == "rm":
+        (pod / what).unlink()
+    elif verb == "empty":
+        (pod / what).write_text("")
+    else:
+        monkeypatch.delenv(what)
+    with pytest.raises(RouterError) as caught:
+        GatewayApiRouter(in_cluster(pod, auth="in-cluster"))
+    message = _one_line_without_tokens(caught.value)
+    assert message.startswith(problem.format(pod=pod))
+    if verb == "unset":
+        assert "set kubeconfig under [rollout.router]" in message
+
+
+def test_auto_uses_the_service_account_when_there_is_no_kubeconfig(
+    cluster_api: ApiServer, pod: Path
+) -> None:
+    assert not (Path.home() / ".kube" / "config").exists()
+    router = GatewayApiRouter(in_cluster(pod))  # auth = "auto"
+    router.set_weight(20)
+    assert refs(cluster_api)[1]["weight"] == 2000
+    assert set(cluster_api.tokens()) == {SERVICE_TOKEN}
+
+
+@pytest.mark.parametrize("named_by", ["KUBECONFIG", "~/.kube/config", "kubeconfig key"])
+def test_auto_prefers_a_kubeconfig_even_in_a_pod(
+    api: ApiServer,
+    cluster_api: ApiServer,
+    pod: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    named_by: str,
+) -> None:
+    path = kubeconfig(tmp_path, api.url)
+    settings: dict[str, Any] = {}
+    if named_by == "KUBECONFIG":
+        monkeypatch.setenv("KUBECONFIG", str(path))
+    elif named_by == "~/.kube/config":
+        (Path.home() / ".kube").mkdir()
+        shutil.copy(path, Path.home() / ".kube" / "config")
+    else:
+        settings["kubeconfig"] = str(path)
+    router = GatewayApiRouter(in_cluster(pod, namespace="shop", **settings))
+    router.set_weight(20)
+    assert refs(api)[1]["weight"] == 2000
+    assert set(api.tokens()) == {"admin-token"}
+    assert cluster_api.answers == []
+
+
+def test_auto_with_neither_a_kubeconfig_nor_a_pod_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    settings = {"route": "shop", "baseline_backend": "a", "canary_backend": "b"}
+    with pytest.raises(RouterError) as caught:
+        GatewayApiRouter(GatewayApiRouterConfig(url="https://x.example", **settings))
+    message = _one_line_without_tokens(caught.value)
+    assert message == (
+        "no Kubernetes credentials: no kubeconfig ($KUBECONFIG is not set and "
+        f"{Path.home()}/.kube/config does not exist) and not in a pod (KUBERNETES_SERVICE_HOST "
+        "is not set); set kubeconfig under [rollout.router], or run gonogo in a pod with auth = "
+        '"in-cluster" and a ServiceAccount'
+    )
+
+
+def test_the_documented_rbac_is_what_the_service_account_needs(
+    cluster_api: ApiServer, pod: Path
+) -> None:
+    """The ServiceAccount, Role and RoleBinding of the docs, granted by the emulated API."""
+    block = re.search(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    assert block is not None
+    manifests = {doc["kind"]: doc for doc in yaml.safe_load_all(block.group(1))}
+    account, role, binding = (manifests[k] for k in ("ServiceAccount", "Role", "RoleBinding"))
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", **account["metadata"]}]
+    namespace = role["metadata"]["namespace"]
+    verbs = {
+        verb
+        for rule in role["rules"]
+        if GROUP in rule["apiGroups"]
+        and "httproutes" in rule["resources"]
+        and "shop" in rule.get("resourceNames", ["shop"])
+        for verb in rule["verbs"]
+    }
+    assert verbs == {"get", "patch"}  # enough, and nothing more
+
+    (pod / "namespace").write_text(account["metadata"]["namespace"])
+    cluster_api.routes[(namespace, "shop")] = cluster_api.routes.pop(("shop", "shop"))
+    cluster_api.permissions[SERVICE_TOKEN] = verbs
+    router = GatewayApiRouter(in_cluster(pod, namespace=namespace))
+    router.set_weight(20)
+    assert router.weight() == 20.0
+    assert {code for _, code in cluster_api.answers} == {200}
+
+
 @pytest.mark.parametrize(
     ("settings", "problem"),
     [
         ({"route": "Shop_Route"}, "route\n.*should match pattern"),
+        ({"auth": "token"}, "auth\n"),
+        (
+            {"auth": "in-cluster", "kubeconfig": "/etc/kubeconfig"},
+            'kubeconfig\n.*kubeconfig cannot be used with auth = "in-cluster"',
+        ),
+        (
+            {"auth": "in-cluster", "context": "prod"},
+            'context\n.*context cannot be used with auth = "in-cluster"',
+        ),
+        (
+            {"auth": "kubeconfig", "service_account_dir": "/sa"},
+            'service_account_dir\n.*cannot be used with auth = "kubeconfig"',
+        ),
         ({"canary_port": 0}, "canary_port\n.*greater than or equal to 1"),
         ({"url": "shop.example.com"}, "url\n.*should match pattern"),
         ({"api_version": "v2"}, "api_version\n"),

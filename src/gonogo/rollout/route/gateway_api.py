@@ -14,8 +14,10 @@ answer 409 Conflict instead of being overwritten; gonogo then reads again and re
 :meth:`GatewayApiRouter.weight` reads the weights back from the route.
 
 The official ``kubernetes`` client is an optional extra (``gonogo[gateway-api]``),
-imported when the router is built. The route's ``url`` (the address clients use, e.g.
-the Gateway's hostname) is configured, since a route does not know it.
+imported when the router is built. It authenticates with a kubeconfig or, in a pod, with
+the pod's ServiceAccount (see :mod:`gonogo.rollout.route.kube_auth`). The route's ``url``
+(the address clients use, e.g. the Gateway's hostname) is configured, since a route does
+not know it.
 """
 
 from __future__ import annotations
@@ -26,10 +28,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from gonogo.rollout.deploy.interface import Backend
 from gonogo.rollout.errors import RouterError
+from gonogo.rollout.route.kube_auth import (
+    SERVICE_ACCOUNT_DIR,
+    Auth,
+    Connection,
+    choose,
+    kubeconfig_path,
+)
 from gonogo.rollout.route.nginx_conf import check_percent
 
 __all__ = ["GatewayApiRouter", "GatewayApiRouterConfig"]
@@ -48,7 +57,8 @@ class GatewayApiRouterConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     type: Literal["gateway-api"] = "gateway-api"
-    namespace: Annotated[str, Field(pattern=_NAME, max_length=63)] = "default"
+    namespace: Annotated[str, Field(pattern=_NAME, max_length=63)] | None = None
+    """default: in-cluster, the service account's namespace; else ``default``"""
     route: Annotated[str, Field(pattern=_NAME, max_length=253)]
     """the HTTPRoute's name"""
     baseline_backend: Annotated[str, Field(pattern=_NAME, max_length=253)]
@@ -59,12 +69,37 @@ class GatewayApiRouterConfig(BaseModel):
     """port of an added canary backendRef (default: the baseline ref's port)"""
     url: Annotated[str, Field(pattern=r"^https?://\S+$")]
     """the address clients send traffic to (the Gateway's), e.g. https://shop.example.com"""
+    auth: Auth = "auto"
+    """auto: a kubeconfig if there is one, else the pod's service account"""
     kubeconfig: Path | None = None
     """default: $KUBECONFIG, else ~/.kube/config"""
     context: str | None = None
     """kubeconfig context (default: its current context)"""
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR
+    """in-cluster: where the ServiceAccount's token and ca.crt are mounted"""
     api_version: Literal["v1", "v1beta1"] = "v1"
     timeout_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("kubeconfig", "context")
+    @classmethod
+    def _not_in_cluster(cls, value: object, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("auth") == "in-cluster":
+            raise ValueError(
+                f'{info.field_name} cannot be used with auth = "in-cluster" '
+                '(remove it, or use auth = "kubeconfig")'
+            )
+        return value
+
+    @field_validator("service_account_dir")
+    @classmethod
+    def _not_kubeconfig(cls, value: Path, info: ValidationInfo) -> Path:
+        # the default passes, so a dumped and re-read table stays valid
+        if info.data.get("auth") == "kubeconfig" and value != SERVICE_ACCOUNT_DIR:
+            raise ValueError(
+                'service_account_dir cannot be used with auth = "kubeconfig" '
+                '(remove it, or use auth = "in-cluster")'
+            )
+        return value
 
 
 def kubernetes_client() -> ModuleType:
@@ -90,20 +125,16 @@ class GatewayApiRouter:
         import urllib3  # noqa: PLC0415 - comes with the kubernetes client
 
         self._unreachable = (urllib3.exceptions.HTTPError, OSError)
-        self._where = f"HTTPRoute {config.namespace}/{config.route}"
-        try:
-            self._client = self._k8s.config.new_client_from_config(
-                config_file=str(config.kubeconfig) if config.kubeconfig else None,
-                context=config.context,
-                persist_config=False,
-            )
-        except (self._k8s.config.ConfigException, OSError, ValueError, TypeError) as exc:
-            source = config.kubeconfig or "the default kubeconfig"
-            raise RouterError(
-                f"cannot load {source}: {_line(str(exc))}",
-                hint="set kubeconfig (and context) under [rollout.router]",
-            ) from None
-        self._api = self._k8s.client.CustomObjectsApi(self._client)
+        mode = choose(config.auth, kubeconfig=config.kubeconfig, context=config.context)
+        if mode == "in-cluster":
+            self._connection = Connection.in_cluster(self._k8s, config.service_account_dir)
+        else:
+            path = kubeconfig_path(config.kubeconfig)
+            self._connection = Connection.from_kubeconfig(self._k8s, path, config.context)
+        self.namespace = config.namespace or self._connection.namespace() or "default"
+        """the HTTPRoute's namespace"""
+        self._where = f"HTTPRoute {self.namespace}/{config.route}"
+        self._api = self._k8s.client.CustomObjectsApi(self._connection.client)
 
     @property
     def url(self) -> str:
@@ -137,7 +168,7 @@ class GatewayApiRouter:
 
     def close(self) -> None:
         """Close the API client's connections."""
-        self._client.close()
+        self._connection.close()
 
     # ----------------------------------------------------------------- the API
 
@@ -182,34 +213,45 @@ class GatewayApiRouter:
         return True
 
     def _call(self, what: str, method: Any, **kwargs: Any) -> Any:
+        try:
+            return self._request(what, method, **kwargs)
+        except self._k8s.client.ApiException as exc:
+            if not (exc.status == 401 and self._connection.reread_token()):
+                raise self._api_error(what, exc) from None
+        try:  # the token on disk was rotated since the client last read it: send the new one
+            return self._request(what, method, **kwargs)
+        except self._k8s.client.ApiException as exc:
+            raise self._api_error(what, exc) from None
+
+    def _request(self, what: str, method: Any, **kwargs: Any) -> Any:
         config = self.config
         try:
             return method(
                 GROUP,
                 config.api_version,
-                config.namespace,
+                self.namespace,
                 PLURAL,
                 config.route,
                 _request_timeout=config.timeout_s,
                 **kwargs,
             )
-        except self._k8s.client.ApiException as exc:
-            if exc.status == 409 and what == "update":
-                raise _Conflict from None
-            raise RouterError(
-                f"cannot {what} {self._where}: {_api_message(exc)}", hint=_api_hint(exc.status)
-            ) from None
         except self._unreachable as exc:
             reason = getattr(exc, "reason", None)  # urllib3 wraps the socket error
             detail = re.split(r"[)>]: ", _line(str(reason)))[-1] if reason else type(exc).__name__
             raise RouterError(
-                f"cannot {what} {self._where}: the API server at {self._server()} is "
+                f"cannot {what} {self._where}: the API server at {self._connection.server} is "
                 f"unreachable ({detail})",
-                hint="check kubeconfig and context under [rollout.router]",
+                hint=self._connection.unreachable_hint(),
             ) from None
 
-    def _server(self) -> str:
-        return str(getattr(self._client.configuration, "host", "?"))
+    def _api_error(self, what: str, exc: Any) -> Exception:
+        if exc.status == 409 and what == "update":
+            return _Conflict()
+        if exc.status in (401, 403):
+            hint = self._connection.denied_hint(exc.status)
+        else:
+            hint = _api_hint(exc.status)
+        return RouterError(f"cannot {what} {self._where}: {_api_message(exc)}", hint=hint)
 
     def _rules(self, route: dict[str, Any]) -> list[dict[str, Any]]:
         rules = route.get("spec", {}).get("rules", [])
@@ -283,8 +325,6 @@ def _api_message(exc: Any) -> str:
 def _api_hint(status: int | None) -> str:
     if status == 404:
         return "check namespace and route under [rollout.router] (and the Gateway API version)"
-    if status in (401, 403):
-        return "the kubeconfig's user needs get and patch on httproutes in that namespace"
     return "see the API server's message"
 
 
