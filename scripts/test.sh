@@ -17,6 +17,7 @@ missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)  # certificates for the in-cluster gateway-api tests
 # real nginx and Prometheus (with promtool) for the rollout router and metric-source tests
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
