@@ -271,8 +271,11 @@ def evaluate(
                 tasks.append((case.scenario, label, first, min(size, total - first)))
     # the longest tasks first, so that the pool does not end on one straggler
     tasks.sort(key=lambda t: (t[1] != MANNWHITNEY, -t[0].duration_s))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        chunks = list(pool.map(_chunk, tasks))
+    if jobs == 1:
+        chunks = [_chunk(task) for task in tasks]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            chunks = list(pool.map(_chunk, tasks))
     merged: dict[tuple[str, str], list[RunResult]] = {}
     for (scenario, label, _, _), results in zip(tasks, chunks, strict=True):
         merged.setdefault((scenario.name, label), []).extend(results)
