@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gonogo.checks import registry
 from gonogo.policy.model import Deps
 from gonogo.security.audit_inputs import default_db_dir, resolve_db
@@ -63,8 +65,25 @@ def test_check_reports_a_missing_database_as_error(deps_project: Project) -> Non
     assert "does not exist" in result["reason"]
 
 
-def test_database_location_precedence(tmp_path: Path) -> None:
+def test_the_check_reads_the_database_named_by_gonogo_osv_db(
+    deps_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `gonogo deps audit` does: the variable wins over the policy's deps.db."""
+    deps_project.policy(policy_text().replace('db = "osv"', 'db = "no-such-db"'))
+    monkeypatch.setenv("GONOGO_OSV_DB", str(deps_project.root / "osv"))
+    _, report = deps_project.check_json()
+    result = criterion(report, "security.vulns")
+    assert result["status"] == "fail"
+    assert "idna 3.6 PYSEC-2024-60 (high)" in result["reason"]
+
+
+def test_database_location_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GONOGO_OSV_DB", raising=False)
     assert resolve_db(tmp_path / "flag", Deps(db="x"), tmp_path) == tmp_path / "flag"
     assert resolve_db(None, Deps(db="x"), tmp_path) == tmp_path / "x"
+    monkeypatch.setenv("GONOGO_OSV_DB", str(tmp_path / "env"))
+    assert resolve_db(None, Deps(db="x"), tmp_path) == tmp_path / "env"
+    assert resolve_db(tmp_path / "flag", Deps(db="x"), tmp_path) == tmp_path / "flag"
+    monkeypatch.delenv("GONOGO_OSV_DB")
     assert resolve_db(None, Deps(), tmp_path) == default_db_dir()
     assert default_db_dir().parts[-2:] == ("gonogo", "osv")

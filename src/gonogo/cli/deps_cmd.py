@@ -15,6 +15,7 @@ from gonogo.errors import ExitCode, PolicyError
 from gonogo.policy.load import find_policy, load_policy
 from gonogo.policy.model import Deps
 from gonogo.security.audit_inputs import (
+    ENV_OSV_DB,
     audit_policy,
     default_db_dir,
     gather,
@@ -27,7 +28,6 @@ from gonogo.security.sync import DEFAULT_BASE_URL, parse_ecosystem, sync
 
 app = typer.Typer(help="Dependency vulnerabilities and the SBOM.", no_args_is_help=True)
 
-ENV_OSV_DB = "GONOGO_OSV_DB"
 ENV_OSV_URL = "GONOGO_OSV_URL"
 
 DbOption = Annotated[

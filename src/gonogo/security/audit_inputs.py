@@ -24,11 +24,19 @@ def default_db_dir() -> Path:
     return Path(cache) / "gonogo" / "osv"
 
 
+#: the environment variable that names the database folder (over the policy's ``deps.db``)
+ENV_OSV_DB = "GONOGO_OSV_DB"
+
+
 def resolve_db(explicit: Path | None, deps: Deps, root: Path) -> Path:
-    """The database folder: ``explicit`` (flag or parameter), else the policy's
-    ``deps.db`` (relative to the project root), else :func:`default_db_dir`."""
+    """The database folder: ``explicit`` (flag or the check's parameter), else
+    ``$GONOGO_OSV_DB``, else the policy's ``deps.db`` (relative to the project root),
+    else :func:`default_db_dir`. The commands and the ``vulns`` check agree on it."""
     if explicit is not None:
         return explicit.expanduser()
+    from_env = os.environ.get(ENV_OSV_DB)
+    if from_env:
+        return Path(from_env).expanduser()
     if deps.db:
         path = Path(deps.db).expanduser()
         return path if path.is_absolute() else root / path
