@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import Direction, MetricKind, VariantSample
-from gonogo.rollout.analysis.latency_shares import REF_MIN, _suffix_counts
+from gonogo.rollout.analysis.latency_shares import REF_MIN, SharesTracker
 from gonogo.rollout.analysis.metrics import MetricSpec
 from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
 from tests.rollout.helpers import binomial_tolerance
@@ -23,9 +23,17 @@ buckets = st.dictionaries(st.integers(0, NUM_BUCKETS - 1), st.integers(1, 50), m
 @settings(max_examples=200, deadline=None)
 def test_the_counts_above_each_threshold_are_exact(counts: dict[int, int], cuts: list[int]) -> None:
     cuts = sorted(cuts)
-    above, total = _suffix_counts(LatencyHistogram(counts), cuts)
+    tracker = SharesTracker()
+    tracker._cuts = cuts
+    tracker.bins.cuts = cuts  # the score bins cut at the same buckets here
+    above, total = tracker._suffix_counts(LatencyHistogram(counts), canary=True)
     assert above == [sum(c for b, c in counts.items() if b > cut) for cut in cuts]
     assert total == sum(counts.values())
+    # bin g holds the buckets above cuts[:g] and at or below cuts[g:]
+    assert tracker.bins.canary[: len(cuts) + 1] == [
+        a - b for a, b in zip([total, *above], [*above, 0], strict=True)
+    ]
+    assert tracker.bins.all == tracker.bins.canary
 
 
 def _histogram(rng: np.random.Generator, n: int, sigma: float) -> LatencyHistogram:

@@ -97,7 +97,10 @@ def test_a_latency_shift_rolls_back_on_a_quantile_with_confidence_bounds() -> No
 
     assert decision.action is Action.ROLLBACK
     assert decision.metric is not None and decision.metric.startswith("latency_p")
-    assert decision.lower is not None and decision.lower >= 0
+    # the bounds are the quantile confidence sequences', wider than the test that decided:
+    # they point the worse way, and may still reach a little below zero
+    assert decision.lower is not None and decision.upper is not None
+    assert decision.upper > 0.2 and decision.lower > -0.1
     assert "ms" in decision.reason
 
 

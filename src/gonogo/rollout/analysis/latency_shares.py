@@ -39,6 +39,7 @@ from bisect import bisect_left
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import BucketCounts, LatencyHistogram
 from gonogo.rollout.analysis.interface import Direction
+from gonogo.rollout.analysis.latency_scores import ScoreBins, score_for
 
 #: baseline samples needed before the threshold is trusted and requests are counted
 REF_MIN = 20
@@ -51,9 +52,11 @@ CONCENTRATIONS = (4.0, 64.0)
 class LevelShares:
     """Counts on both sides of one level's threshold, and the e-process built from them."""
 
-    def __init__(self, level: float, direction: Direction) -> None:
+    def __init__(self, level: float, direction: Direction, bins: ScoreBins | None = None) -> None:
         self.level = level
         self.higher_worse = direction is Direction.HIGHER_IS_WORSE
+        self.bins = bins if bins is not None else ScoreBins()
+        self.score = score_for(level)
         self.threshold: int | None = None
         """bucket index of the baseline's quantile estimate (None: too few samples yet)"""
         self.worse = [0, 0]
@@ -62,7 +65,7 @@ class LevelShares:
         """this step's requests on the other side: the canary's, all"""
         self._weight: float | None = None
         self._log_e_done = 0.0
-        self._cache: tuple[tuple[int, int, int, int], float] = ((-1, -1, -1, -1), 0.0)
+        self._cache: tuple[tuple[int, int, int, int, int], float] = ((-1, -1, -1, -1, -1), 0.0)
 
     def begin_step(self, weight: float) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
@@ -75,14 +78,20 @@ class LevelShares:
         w = self._weight
         if w is None:
             return 0.0
-        key = (self.worse[0], self.worse[1], self.other[0], self.other[1])
+        key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
         if key == self._cache[0]:
             return self._cache[1]
-        (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
-        # the canary over-represented on the worse side, the baseline on the other
-        value = _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
+        value = _mean_exp(self._log_shares_step(w), self._log_scores_step())
         self._cache = (key, value)
         return value
+
+    def _log_shares_step(self, w: float) -> float:
+        (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
+        # the canary over-represented on the worse side, the baseline on the other
+        return _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
+
+    def _log_scores_step(self) -> float:
+        return self.bins.log_e_step(self.score, self.higher_worse)
 
     def log_e(self) -> float:
         """log of the product of the steps' e-values so far."""
@@ -94,11 +103,11 @@ class LevelShares:
         if w is None:
             return self._log_e_done
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
-        return (
-            self._log_e_done
-            + evalues.log_glr_upper(k_worse, n_worse, w)
-            + evalues.log_glr_upper(n_other - k_other, n_other, 1.0 - w)
+        shares = evalues.log_glr_upper(k_worse, n_worse, w) + evalues.log_glr_upper(
+            n_other - k_other, n_other, 1.0 - w
         )
+        # the step's value is the mean of the two: at most the larger
+        return self._log_e_done + max(shares, self._log_scores_step())
 
     def describe(self) -> str:
         """This step's shares in words."""
@@ -108,6 +117,12 @@ class LevelShares:
             f"{k_worse} of {n_worse} requests {side} than the baseline's "
             f"p{self.level * 100:g} were the canary's, {k_other} of {n_other} on the other side"
         )
+
+
+def _mean_exp(a: float, b: float) -> float:
+    """log((e^a + e^b) / 2)."""
+    top = max(a, b)
+    return top + math.log((math.exp(a - top) + math.exp(b - top)) / 2.0)
 
 
 def _mixture(successes: int, trials: int, p: float) -> float:
@@ -126,20 +141,22 @@ class SharesTracker:
         self._seen = 0  # baseline total when the thresholds were last computed
         self._cuts: list[int] = []  # the distinct thresholds, sorted
         self._placed: list[tuple[LevelShares, int]] = []  # each level and its cut's index
+        self.bins = ScoreBins()  # the rank scores' counts, shared by every level
 
     def track(self, level: float, direction: Direction) -> LevelShares:
         """The counts for ``level`` (shared by every test that asks for the same one)."""
         key = (level, direction is Direction.HIGHER_IS_WORSE)
         found = self._levels.get(key)
         if found is None:
-            found = self._levels[key] = LevelShares(level, direction)
+            found = self._levels[key] = LevelShares(level, direction, self.bins)
             self._seen = 0  # a new level needs its threshold
         return found
 
     def begin_step(self, weight: float) -> None:
         """A new weight: every level starts a fresh e-process."""
         for shares in self._levels.values():
-            shares.begin_step(weight)
+            shares.begin_step(weight)  # each closes its step with the bins' counts
+        self.bins.begin_step(weight)
 
     def _place(self, reference: BucketCounts) -> None:
         """Each level's threshold, the reference's quantile at that level, and its cut.
@@ -148,6 +165,7 @@ class SharesTracker:
         higher is worse, below it when lower is worse (a cut one bucket lower).
         """
         self._seen = reference.total
+        self.bins.place(reference)
         for shares in self._levels.values():
             shares.threshold = reference.find(max(1, math.ceil(shares.level * reference.total)))
         self._cuts = sorted({_cut(s) for s in self._levels.values() if s.threshold is not None})
@@ -164,8 +182,9 @@ class SharesTracker:
         if reference.total > self._seen * (1 + THRESHOLD_GROWTH):
             self._place(reference)
         # a request in bucket b is above every threshold t with t < b
-        above_canary, n_canary = _suffix_counts(canary, self._cuts)
-        above_baseline, n_baseline = _suffix_counts(baseline, self._cuts)
+        above_canary, n_canary = self._suffix_counts(canary, True)
+        above_baseline, n_baseline = self._suffix_counts(baseline, False)
+        self.bins.version += 1
         n_all = n_canary + n_baseline
         for shares, index in self._placed:
             k_above = above_canary[index]
@@ -179,21 +198,26 @@ class SharesTracker:
             below[0] += n_canary - k_above
             below[1] += n_all - n_above
 
+    def _suffix_counts(self, histogram: LatencyHistogram, canary: bool) -> tuple[list[int], int]:
+        """For each cut, the count in buckets above it, and the total; the score bins too."""
+        cuts, bins = self._cuts, self.bins
+        every, mine, bin_cuts = bins.all, bins.canary, bins.cuts
+        per_gap = [0] * (len(cuts) + 1)  # gap g: above cuts[:g], at or below cuts[g:]
+        for bucket, count in histogram.counts.items():
+            per_gap[bisect_left(cuts, bucket)] += count
+            slot = bisect_left(bin_cuts, bucket)
+            every[slot] += count
+            if canary:
+                mine[slot] += count
+        above = [0] * len(cuts)
+        running = 0
+        for index in range(len(cuts) - 1, -1, -1):
+            running += per_gap[index + 1]
+            above[index] = running
+        return above, running + per_gap[0]
+
 
 def _cut(shares: LevelShares) -> int:
     """Requests in buckets above the cut are on the "above" side."""
     threshold = shares.threshold if shares.threshold is not None else 0
     return threshold if shares.higher_worse else threshold - 1
-
-
-def _suffix_counts(histogram: LatencyHistogram, cuts: list[int]) -> tuple[list[int], int]:
-    """For each cut (sorted bucket indices), the count in buckets above it; and the total."""
-    per_gap = [0] * (len(cuts) + 1)  # gap g: above cuts[:g], at or below cuts[g:]
-    for bucket, count in histogram.counts.items():
-        per_gap[bisect_left(cuts, bucket)] += count
-    above = [0] * len(cuts)
-    running = 0
-    for index in range(len(cuts) - 1, -1, -1):
-        running += per_gap[index + 1]
-        above[index] = running
-    return above, running + per_gap[0]

@@ -12,8 +12,9 @@ of levels together, with a fixed grid in place of one that refines over time:
   probability ``1 - alpha``. A quantile function is nondecreasing, so for ``p`` between
   two grid levels ``p_j <= p <= p_{j+1}`` the band is ``[L(p_j), U(p_{j+1})]``: valid for
   every level in (0, 1) (open below p5 and above p99).
-* **The e-value.** At each grid level, the e-value of the canary's share on each side of
-  the baseline's quantile (:mod:`~gonogo.rollout.analysis.latency_shares`) counts while
+* **The e-value.** At each grid level, the level's e-value (the canary's share on each
+  side of the baseline's quantile averaged with the rank scores',
+  :mod:`~gonogo.rollout.analysis.latency_shares`) counts while
   the canary's estimate there is the worse one and counts zero otherwise; either way it
   stays below a supermartingale under "the variants' latency laws are equal". The average over the
   grid is therefore an e-process for that null, and it grows as soon as a shift shows at

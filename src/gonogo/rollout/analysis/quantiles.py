@@ -12,7 +12,8 @@ Both variants' samples are pooled over the rollout (outside warm-ups): a quantil
 variant does not depend on the traffic split, unlike the error share. The sequences bound
 the degradation (early promotion, the numbers in a decision); the evidence of a
 regression is the canary's share of the requests on each side of the baseline's quantile
-(:mod:`~gonogo.rollout.analysis.latency_shares`).
+(:mod:`~gonogo.rollout.analysis.latency_shares`) averaged with its share tilted by rank
+scores (:mod:`~gonogo.rollout.analysis.latency_scores`).
 """
 
 from __future__ import annotations
