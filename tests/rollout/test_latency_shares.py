@@ -97,7 +97,9 @@ def test_the_shares_count_only_after_the_baseline_has_a_threshold() -> None:
         store.add(VariantSample(5, 0, fast), VariantSample(5, 0, slow))
     assert test.shares.worse == [15, 15]  # every canary request slower than the baseline's p99
     assert test.shares.other == [0, 15]
-    assert "15 of 15 requests slower than the baseline's p99" in test.shares.describe()
+    described = test.shares.describe()
+    assert "15 of 15 requests slower than the baseline's p99" in described
+    assert "upper rank scores" in described
 
 
 def test_when_lower_is_worse_the_fast_side_is_the_worse_one() -> None:

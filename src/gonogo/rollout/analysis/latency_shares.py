@@ -66,6 +66,7 @@ class LevelShares:
         self._weight: float | None = None
         self._log_e_done = 0.0
         self._cache: tuple[tuple[int, int, int, int, int], float] = ((-1, -1, -1, -1, -1), 0.0)
+        self._parts = (0.0, 0.0)  # this step's log e-values: the shares', the rank scores'
 
     def begin_step(self, weight: float) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
@@ -81,7 +82,8 @@ class LevelShares:
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
         if key == self._cache[0]:
             return self._cache[1]
-        value = _mean_exp(self._log_shares_step(w), self._log_scores_step())
+        self._parts = (self._log_shares_step(w), self._log_scores_step())
+        value = _mean_exp(*self._parts)
         self._cache = (key, value)
         return value
 
@@ -110,12 +112,16 @@ class LevelShares:
         return self._log_e_done + max(shares, self._log_scores_step())
 
     def describe(self) -> str:
-        """This step's shares in words."""
+        """This step's shares and rank-score evidence in words."""
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
         side = "slower" if self.higher_worse else "faster"
+        self._log_e_step()  # brings the two parts up to date (cached)
+        shares, scores = (math.exp(min(v, 700.0)) for v in self._parts)
         return (
             f"{k_worse} of {n_worse} requests {side} than the baseline's "
-            f"p{self.level * 100:g} were the canary's, {k_other} of {n_other} on the other side"
+            f"p{self.level * 100:g} were the canary's, {k_other} of {n_other} on the other "
+            f"side (this step's e-value {shares:.3g}; {self.score.value} rank scores "
+            f"{scores:.3g})"
         )
 
 
