@@ -37,6 +37,8 @@ def test_order_statistics_match_the_sorted_buckets(
 
     rank = data.draw(st.integers(1, len(values)))
     assert counts.find(rank) == buckets[rank - 1]
+    ranks = sorted(data.draw(st.lists(st.integers(1, len(values)), max_size=20)))
+    assert counts.find_many(ranks) == [buckets[r - 1] for r in ranks]
     probe = data.draw(st.integers(-1, NUM_BUCKETS))
     assert counts.prefix(probe) == sum(1 for b in buckets if b <= probe)
     assert counts.total == histogram.total == len(values)

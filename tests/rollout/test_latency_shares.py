@@ -19,21 +19,29 @@ from tests.rollout.helpers import binomial_tolerance
 buckets = st.dictionaries(st.integers(0, NUM_BUCKETS - 1), st.integers(1, 50), max_size=30)
 
 
-@given(buckets, st.lists(st.integers(0, NUM_BUCKETS - 1), max_size=8, unique=True))
-@settings(max_examples=200, deadline=None)
-def test_the_counts_above_each_threshold_are_exact(counts: dict[int, int], cuts: list[int]) -> None:
-    cuts = sorted(cuts)
+cut_lists = st.lists(st.integers(0, NUM_BUCKETS - 1), max_size=15, unique=True).map(sorted)
+
+
+@given(buckets, cut_lists, cut_lists)
+@settings(max_examples=300, deadline=None)
+def test_each_request_is_counted_above_the_right_thresholds_and_in_the_right_bin(
+    counts: dict[int, int], cuts: list[int], bin_cuts: list[int]
+) -> None:
     tracker = SharesTracker()
     tracker._cuts = cuts
-    tracker.bins.cuts = cuts  # the score bins cut at the same buckets here
+    tracker.bins.cuts = bin_cuts
+    tracker._merge()
     above, total = tracker._suffix_counts(LatencyHistogram(counts), canary=True)
     assert above == [sum(c for b, c in counts.items() if b > cut) for cut in cuts]
     assert total == sum(counts.values())
-    # bin g holds the buckets above cuts[:g] and at or below cuts[g:]
-    assert tracker.bins.canary[: len(cuts) + 1] == [
-        a - b for a, b in zip([total, *above], [*above, 0], strict=True)
-    ]
+    # bin j holds the buckets above bin_cuts[:j] and at or below bin_cuts[j:]
+    expected = [0] * len(tracker.bins.all)
+    for bucket, count in counts.items():
+        expected[sum(1 for cut in bin_cuts if cut < bucket)] += count
+    assert tracker.bins.canary == expected
     assert tracker.bins.all == tracker.bins.canary
+    tracker._suffix_counts(LatencyHistogram(counts), canary=False)
+    assert tracker.bins.all == [2 * c for c in expected]
 
 
 def _histogram(rng: np.random.Generator, n: int, sigma: float) -> LatencyHistogram:
@@ -99,7 +107,7 @@ def test_the_shares_count_only_after_the_baseline_has_a_threshold() -> None:
     assert test.shares.other == [0, 15]
     described = test.shares.describe()
     assert "15 of 15 requests slower than the baseline's p99" in described
-    assert "upper rank scores" in described
+    assert "upper rank-score e-value" in described
 
 
 def test_when_lower_is_worse_the_fast_side_is_the_worse_one() -> None:

@@ -148,6 +148,18 @@ class BucketCounts:
         block = index // self.BLOCK
         return sum(self._blocks[:block]) + sum(self._counts[block * self.BLOCK : index + 1])
 
+    def find_many(self, ranks: list[int]) -> list[int]:
+        """:meth:`find` for each of ``ranks``, with the block sums accumulated once."""
+        running = list(accumulate(self._blocks))
+        found = []
+        for rank in ranks:
+            block = min(bisect_left(running, rank), len(running) - 1)
+            before = running[block - 1] if block else 0
+            start = block * self.BLOCK
+            inside = list(accumulate(self._counts[start : start + self.BLOCK]))
+            found.append(min(start + bisect_left(inside, rank - before), NUM_BUCKETS - 1))
+        return found
+
     def find(self, rank: int) -> int:
         """The bucket holding the ``rank``-th smallest value (1-based, rank <= total)."""
         running = list(accumulate(self._blocks))

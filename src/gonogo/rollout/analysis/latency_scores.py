@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
+from operator import mul
 from statistics import NormalDist
 
 from gonogo.rollout.analysis.histogram import BucketCounts
@@ -44,6 +45,8 @@ EDGES = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0
 BINS = len(EDGES) + 1
 #: the tilts mixed over (the scores lie in [-1, 1])
 LAMBDAS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+#: the e-values are computed afresh once the step's counted requests grew by this fraction
+REFRESH = 0.01
 
 _MIDS = tuple((lo + hi) / 2 for lo, hi in zip((0.0, *EDGES), (*EDGES, 1.0), strict=True))
 _Z = tuple(NormalDist().inv_cdf(mid) for mid in _MIDS)
@@ -82,7 +85,9 @@ class ScoreBins:
         self.cuts: list[int] = []
         self.all = [0] * BINS
         self.canary = [0] * BINS
-        self.version = 0  # changes whenever the counts do
+        self.version = 0  # changes once the counts grew by REFRESH since it last did
+        self._counted = 0  # requests counted this step
+        self._at_version = 0  # ... when the version last changed
         self._weight: float | None = None
         #: per score: each lambda's (lambda * s_j, log normaliser_j) over the bins
         self._terms: dict[tuple[Score, bool], list[tuple[list[float], list[float]]]] = {}
@@ -91,13 +96,22 @@ class ScoreBins:
     def place(self, reference: BucketCounts) -> None:
         """Cut at the reference's quantiles :data:`EDGES` (earlier data only)."""
         total = reference.total
-        self.cuts = [reference.find(max(1, math.ceil(edge * total))) for edge in EDGES]
+        self.cuts = reference.find_many([max(1, math.ceil(edge * total)) for edge in EDGES])
+
+    def counted(self, requests: int) -> None:
+        """``requests`` more were added to the bins; the e-values are refreshed once they
+        grew by :data:`REFRESH` (an e-process looked at a little late is still one)."""
+        self._counted += requests
+        if self._counted > self._at_version * (1 + REFRESH):
+            self._at_version = self._counted
+            self.version += 1
 
     def begin_step(self, weight: float) -> None:
         """A new weight: fresh counts, and the tilts' normalisers for it."""
         self._weight = weight
         self.all = [0] * BINS
         self.canary = [0] * BINS
+        self._counted = self._at_version = 0
         self.version += 1
         self._terms = {}
         self._cache = {}
@@ -119,10 +133,8 @@ class ScoreBins:
                 for lam in LAMBDAS
             ]
         every, mine = self.all, self.canary
-        logs = [
-            sum(t * c for t, c in zip(tilt, mine, strict=True))
-            - sum(a * n for a, n in zip(norm, every, strict=True))
-            for tilt, norm in terms
+        logs: list[float] = [
+            sum(map(mul, tilt, mine)) - sum(map(mul, norm, every)) for tilt, norm in terms
         ]
         top = max(logs)
         value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))

@@ -34,7 +34,7 @@ and a median shift about 1.5x sooner than the separation of the sequences did
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import BucketCounts, LatencyHistogram
@@ -66,7 +66,6 @@ class LevelShares:
         self._weight: float | None = None
         self._log_e_done = 0.0
         self._cache: tuple[tuple[int, int, int, int, int], float] = ((-1, -1, -1, -1, -1), 0.0)
-        self._parts = (0.0, 0.0)  # this step's log e-values: the shares', the rank scores'
 
     def begin_step(self, weight: float) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
@@ -82,8 +81,7 @@ class LevelShares:
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
         if key == self._cache[0]:
             return self._cache[1]
-        self._parts = (self._log_shares_step(w), self._log_scores_step())
-        value = _mean_exp(*self._parts)
+        value = _mean_exp(self._log_shares_step(w), self._log_scores_step())
         self._cache = (key, value)
         return value
 
@@ -115,13 +113,11 @@ class LevelShares:
         """This step's shares and rank-score evidence in words."""
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
         side = "slower" if self.higher_worse else "faster"
-        self._log_e_step()  # brings the two parts up to date (cached)
-        shares, scores = (math.exp(min(v, 700.0)) for v in self._parts)
+        scores = math.exp(min(self._log_scores_step(), 700.0))
         return (
             f"{k_worse} of {n_worse} requests {side} than the baseline's "
             f"p{self.level * 100:g} were the canary's, {k_other} of {n_other} on the other "
-            f"side (this step's e-value {shares:.3g}; {self.score.value} rank scores "
-            f"{scores:.3g})"
+            f"side; this step's {self.score.value} rank-score e-value {scores:.3g}"
         )
 
 
@@ -148,6 +144,9 @@ class SharesTracker:
         self._cuts: list[int] = []  # the distinct thresholds, sorted
         self._placed: list[tuple[LevelShares, int]] = []  # each level and its cut's index
         self.bins = ScoreBins()  # the rank scores' counts, shared by every level
+        self._merged: list[int] = []  # the levels' and the bins' cuts together, sorted
+        self._gap_of: list[int] = [0]  # per merged gap: the level gap ...
+        self._bin_of: list[int] = [0]  # ... and the score bin
 
     def track(self, level: float, direction: Direction) -> LevelShares:
         """The counts for ``level`` (shared by every test that asks for the same one)."""
@@ -178,6 +177,17 @@ class SharesTracker:
         self._placed = [
             (s, self._cuts.index(_cut(s))) for s in self._levels.values() if s.threshold is not None
         ]
+        self._merge()
+
+    def _merge(self) -> None:
+        """One sorted list of the levels' and the score bins' cuts, so that a bucket needs
+        one search: between two neighbouring merged cuts no cut of either kind lies, so
+        every bucket there has the same level gap and the same bin."""
+        merged = sorted({*self._cuts, *self.bins.cuts})
+        lows = [-1, *merged]  # the bucket just below each merged gap
+        self._merged = merged
+        self._gap_of = [bisect_right(self._cuts, low) for low in lows]
+        self._bin_of = [bisect_right(self.bins.cuts, low) for low in lows]
 
     def count(
         self, baseline: LatencyHistogram, canary: LatencyHistogram, reference: BucketCounts
@@ -190,8 +200,8 @@ class SharesTracker:
         # a request in bucket b is above every threshold t with t < b
         above_canary, n_canary = self._suffix_counts(canary, True)
         above_baseline, n_baseline = self._suffix_counts(baseline, False)
-        self.bins.version += 1
         n_all = n_canary + n_baseline
+        self.bins.counted(n_all)
         for shares, index in self._placed:
             k_above = above_canary[index]
             n_above = k_above + above_baseline[index]
@@ -206,12 +216,13 @@ class SharesTracker:
 
     def _suffix_counts(self, histogram: LatencyHistogram, canary: bool) -> tuple[list[int], int]:
         """For each cut, the count in buckets above it, and the total; the score bins too."""
-        cuts, bins = self._cuts, self.bins
-        every, mine, bin_cuts = bins.all, bins.canary, bins.cuts
+        cuts, merged, gap_of, bin_of = self._cuts, self._merged, self._gap_of, self._bin_of
+        every, mine = self.bins.all, self.bins.canary
         per_gap = [0] * (len(cuts) + 1)  # gap g: above cuts[:g], at or below cuts[g:]
         for bucket, count in histogram.counts.items():
-            per_gap[bisect_left(cuts, bucket)] += count
-            slot = bisect_left(bin_cuts, bucket)
+            at = bisect_left(merged, bucket)
+            per_gap[gap_of[at]] += count
+            slot = bin_of[at]
             every[slot] += count
             if canary:
                 mine[slot] += count
