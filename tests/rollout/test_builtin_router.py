@@ -7,9 +7,12 @@ because the sample service does not report the request it got.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import h11
@@ -418,6 +421,45 @@ def test_close_frees_the_port(pair: tuple[SampleService, SampleService]) -> None
             client.get(url)
     assert port_is_free(port)
     assert not router.running
+
+
+def test_close_while_clients_keep_connecting_leaves_no_connection_behind(
+    pair: tuple[SampleService, SampleService],
+) -> None:
+    """Connections accepted around the close are ended before the loop closes.
+
+    A handler left pending would be collected later on a closed loop; pytest turns that
+    (an unraisable exception, an unclosed transport) into a failure of this test.
+    """
+    router = BuiltinRouter()
+    routed(router, pair, 10)
+    port = int(router.url.rsplit(":", 1)[1])
+    stop = threading.Event()
+    opened: list[socket.socket] = []
+
+    def connect_again_and_again() -> None:
+        while not stop.is_set():
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+            except OSError:
+                continue  # refused once the router stopped listening
+            opened.append(sock)
+
+    clients = [threading.Thread(target=connect_again_and_again) for _ in range(4)]
+    for client in clients:
+        client.start()
+    try:
+        while len(opened) < 40:
+            time.sleep(0.01)
+        router.close()
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(10)
+        for sock in opened:
+            sock.close()
+    gc.collect()
+    assert not router.running and port_is_free(port)
 
 
 def test_a_closed_router_can_be_configured_again(

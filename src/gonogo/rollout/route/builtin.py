@@ -48,6 +48,8 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 #: a client connection with no bytes for this long is closed (keep-alive idle timeout)
 IDLE_TIMEOUT_S = 75.0
 #: how long start and close may take before the router reports a failure
+#: loop turns given to connections accepted just before a shutdown
+_SETTLE_TURNS = 5
 _CONTROL_TIMEOUT_S = 30.0
 _READ_CHUNK = 65536
 # a proxy listening on every interface is reached through loopback from this machine
@@ -159,6 +161,7 @@ class BuiltinRouter:
         self._server: asyncio.Server | None = None
         self._upstream: UpstreamPool | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()  # every accepted client connection
         self._bound_port: int | None = None
 
     @classmethod
@@ -242,10 +245,7 @@ class BuiltinRouter:
             except FutureTimeout:
                 _log.warning("the builtin router did not shut down cleanly in time")
             finally:
-                loop.call_soon_threadsafe(loop.stop)
-                thread.join(_CONTROL_TIMEOUT_S)
-                if not thread.is_alive():
-                    loop.close()
+                _stop_loop(loop, thread)
                 self._loop = self._thread = None
                 self._server = None
                 self._table = None
@@ -315,19 +315,24 @@ class BuiltinRouter:
         return old is None or (old.baseline, old.canary) != (table.baseline, table.canary)
 
     async def _serve(self) -> None:
-        self._server = await asyncio.start_server(
-            self._connection, self.host, self.port, backlog=1024
-        )
+        self._server = await asyncio.start_server(self._accept, self.host, self.port, backlog=1024)
         self._upstream = UpstreamPool()
         self._bound_port = int(self._server.sockets[0].getsockname()[1])
 
     async def _shutdown(self) -> None:
-        server, self._server = self._server, None
+        server, self._server = self._server, None  # from now on _accept hangs up at once
         if server is not None:
+            # Stop accepting first and let the connections already accepted finish their
+            # set-up (asyncio wraps each in a transport a few loop turns later, and on
+            # Python 3.11 a server closed meanwhile leaks their sockets); only then close
+            # the listening socket, whose backlog the kernel resets.
+            loop = asyncio.get_running_loop()
+            for sock in server.sockets:
+                loop.remove_reader(sock.fileno())
+            for _ in range(_SETTLE_TURNS):
+                await asyncio.sleep(0)
             server.close()
-        for task in list(self._connections):
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
+        await self._hang_up()
         if server is not None:
             await server.wait_closed()
         if self._upstream is not None:
@@ -335,12 +340,35 @@ class BuiltinRouter:
             self._upstream = None
         await asyncio.sleep(0)  # let the transports run their close callbacks before the stop
 
+    async def _hang_up(self) -> None:
+        """Cancel every open client connection, wait until each has ended, close them all.
+
+        A handler cancelled before it ever ran never reaches its own ``finally``, so the
+        connections are closed here too.
+        """
+        while self._connections:
+            tasks = list(self._connections)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._connections.difference_update(tasks)
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
     # -- one client connection -----------------------------------------------------------
 
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Each accepted connection is known, with its handler, from the moment it is."""
+        if self._server is None:  # accepted while shutting down: hang up at once
+            writer.close()
+            return
+        self._writers.add(writer)
+        task = asyncio.get_running_loop().create_task(self._connection(reader, writer))
+        self._connections.add(task)
+        task.add_done_callback(self._connections.discard)
+
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
         conn = h11.Connection(h11.SERVER)
         peer = writer.get_extra_info("peername")
         client_ip = str(peer[0]) if isinstance(peer, tuple) else ""
@@ -358,8 +386,7 @@ class BuiltinRouter:
             pass
         finally:
             writer.close()
-            if task is not None:
-                self._connections.discard(task)
+            self._writers.discard(writer)
 
     async def _converse(
         self,
@@ -571,7 +598,17 @@ async def _call(function: Callable[[], None]) -> None:
 
 
 def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    """Stop the loop's thread, end whatever task is still pending (as ``asyncio.run``
+    does), then close the loop: no coroutine is left to be collected on a closed loop."""
     loop.call_soon_threadsafe(loop.stop)
     thread.join(_CONTROL_TIMEOUT_S)
-    if not thread.is_alive():
-        loop.close()
+    if thread.is_alive():
+        return
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    # one more turn for the callbacks that closing transports scheduled
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
