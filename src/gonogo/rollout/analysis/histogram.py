@@ -149,7 +149,8 @@ class BucketCounts:
         return sum(self._blocks[:block]) + sum(self._counts[block * self.BLOCK : index + 1])
 
     def find_many(self, ranks: list[int]) -> list[int]:
-        """:meth:`find` for each of ``ranks``, with the block sums accumulated once."""
+        """The bucket holding each ``rank``-th smallest value (1-based, each <= total), with
+        the block sums accumulated once for all of them."""
         running = list(accumulate(self._blocks))
         found = []
         for rank in ranks:
@@ -162,9 +163,4 @@ class BucketCounts:
 
     def find(self, rank: int) -> int:
         """The bucket holding the ``rank``-th smallest value (1-based, rank <= total)."""
-        running = list(accumulate(self._blocks))
-        block = min(bisect_left(running, rank), len(running) - 1)
-        before = running[block - 1] if block else 0
-        start = block * self.BLOCK
-        inside = list(accumulate(self._counts[start : start + self.BLOCK]))
-        return min(start + bisect_left(inside, rank - before), NUM_BUCKETS - 1)
+        return self.find_many([rank])[0]

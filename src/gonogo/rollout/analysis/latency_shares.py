@@ -52,10 +52,10 @@ CONCENTRATIONS = (4.0, 64.0)
 class LevelShares:
     """Counts on both sides of one level's threshold, and the e-process built from them."""
 
-    def __init__(self, level: float, direction: Direction, bins: ScoreBins | None = None) -> None:
+    def __init__(self, level: float, direction: Direction, bins: ScoreBins) -> None:
         self.level = level
         self.higher_worse = direction is Direction.HIGHER_IS_WORSE
-        self.bins = bins if bins is not None else ScoreBins()
+        self.bins = bins  # the tracker's, shared by every level
         self.score = score_for(level)
         self.threshold: int | None = None
         """bucket index of the baseline's quantile estimate (None: too few samples yet)"""

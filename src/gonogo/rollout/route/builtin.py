@@ -47,9 +47,9 @@ SCALE = 1_000_000
 MAX_BODY_BYTES = 64 * 1024 * 1024
 #: a client connection with no bytes for this long is closed (keep-alive idle timeout)
 IDLE_TIMEOUT_S = 75.0
-#: how long start and close may take before the router reports a failure
 #: loop turns given to connections accepted just before a shutdown
 _SETTLE_TURNS = 5
+#: how long start and close may take before the router reports a failure
 _CONTROL_TIMEOUT_S = 30.0
 _READ_CHUNK = 65536
 # a proxy listening on every interface is reached through loopback from this machine

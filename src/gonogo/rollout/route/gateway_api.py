@@ -38,6 +38,7 @@ from gonogo.rollout.route.kube_auth import (
     Connection,
     choose,
     kubeconfig_path,
+    one_line,
 )
 from gonogo.rollout.route.nginx_conf import check_percent
 
@@ -237,7 +238,8 @@ class GatewayApiRouter:
             )
         except self._unreachable as exc:
             reason = getattr(exc, "reason", None)  # urllib3 wraps the socket error
-            detail = re.split(r"[)>]: ", _line(str(reason)))[-1] if reason else type(exc).__name__
+            name = type(exc).__name__
+            detail = re.split(r"[)>]: ", one_line(str(reason)))[-1] if reason else name
             raise RouterError(
                 f"cannot {what} {self._where}: the API server at {self._connection.server} is "
                 f"unreachable ({detail})",
@@ -319,14 +321,10 @@ def _api_message(exc: Any) -> str:
         message = status.get("message") if isinstance(status, dict) else None
     except ValueError:
         message = None
-    return f"{exc.status} {_line(str(message or exc.reason or 'error'))}"
+    return f"{exc.status} {one_line(str(message or exc.reason or 'error'))}"
 
 
 def _api_hint(status: int | None) -> str:
     if status == 404:
         return "check namespace and route under [rollout.router] (and the Gateway API version)"
     return "see the API server's message"
-
-
-def _line(text: str) -> str:
-    return " ".join(text.split())

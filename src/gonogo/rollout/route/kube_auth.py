@@ -24,7 +24,15 @@ from typing import Any, Literal
 
 from gonogo.rollout.errors import RouterError
 
-__all__ = ["SERVICE_ACCOUNT_DIR", "Auth", "AuthMode", "Connection", "choose", "kubeconfig_path"]
+__all__ = [
+    "SERVICE_ACCOUNT_DIR",
+    "Auth",
+    "AuthMode",
+    "Connection",
+    "choose",
+    "kubeconfig_path",
+    "one_line",
+]
 
 Auth = Literal["auto", "kubeconfig", "in-cluster"]
 AuthMode = Literal["kubeconfig", "in-cluster"]
@@ -97,7 +105,7 @@ class Connection:
             )
         except (k8s.config.ConfigException, OSError, ValueError, TypeError) as exc:
             raise RouterError(
-                f"cannot load {path}: {_line(str(exc))}",
+                f"cannot load {path}: {one_line(str(exc))}",
                 hint="set kubeconfig (and context) under [rollout.router]",
             ) from None
         return cls(client, "kubeconfig")
@@ -215,8 +223,9 @@ def _account_error(account_dir: Path, exc: Exception) -> RouterError:
             f"in-cluster auth: cannot read {where}: {exc.strerror or type(exc).__name__}",
             hint=_MOUNT,
         )
-    return RouterError(f"in-cluster auth: {account_dir}: {_line(str(exc))}", hint=_MOUNT)
+    return RouterError(f"in-cluster auth: {account_dir}: {one_line(str(exc))}", hint=_MOUNT)
 
 
-def _line(text: str) -> str:
+def one_line(text: str) -> str:
+    """Collapse whitespace: an API or loader message on one line."""
     return " ".join(text.split())
