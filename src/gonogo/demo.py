@@ -132,12 +132,14 @@ tolerance_abs = 0.03
 name = "latency_p50"
 kind = "latency"
 quantile = 0.5
+group = "latency"
 tolerance = 0.3
 
 [[rollout.metrics]]
 name = "latency_p95"
 kind = "latency"
 quantile = 0.95
+group = "latency"
 tolerance = 0.6
 
 [[rollout.guardrails]]

@@ -125,6 +125,17 @@ def test_bad_component_tables_are_refused_before_anything_runs(
             '[[rollout.steps]]\nweight = 10\n[[rollout.guardrails]]\nmetric = "error_rate"',
             "neither max nor min",
         ),
+        (
+            '[[rollout.steps]]\nweight = 10\n[[rollout.metrics]]\nname = "errors"\nkind = "errors"'
+            '\n[[rollout.metrics]]\nname = "p99"\nkind = "latency"\nquantile = 0.99'
+            '\ngroup = "errors"',
+            "group 'errors' has the name of a metric outside it",
+        ),
+        (
+            '[[rollout.steps]]\nweight = 10\n[[rollout.metrics]]\nname = "p99"\nkind = "latency"'
+            '\nquantile = 0.99\ngroup = "tail latency"',
+            "rollout.metrics[0].group",
+        ),
     ],
 )
 def test_a_malformed_plan_names_the_key(project: Project, snippet: str, expected: str) -> None:
@@ -252,3 +263,23 @@ def test_a_promotion_inside_the_absolute_tolerance_says_so_with_its_numbers() ->
     assert "errors within its absolute tolerance (0 errors in 400 canary requests" in text
     assert "rate difference at most 1.2%" in text
     assert "latency_p50 at most +12.0% (tolerance 30%)" in text
+
+
+def test_the_live_view_names_each_metric_s_group() -> None:
+    from rich.console import Console
+
+    from gonogo.cli.rollout_view import findings_table
+    from gonogo.rollout.analysis.interface import Finding, MetricKind
+
+    p95 = Finding(
+        "latency_p95", MetricKind.LATENCY, 80.0, 95.0, 41.0, 0.02, 0.3, 0.2, True, False,
+        group="latency",
+    )  # fmt: skip
+    errors = Finding("errors", MetricKind.ERRORS, 0.01, 0.01, 1.0, -0.2, 0.3, 0.5, False, True)
+    table = findings_table({"decision": {"findings": [errors.to_json(), p95.to_json()]}})
+    assert table is not None
+    console = Console(record=True, width=120)
+    console.print(table)
+    lines = console.export_text().splitlines()
+    assert any(line.startswith("latency_p95 [latency]") and "41" in line for line in lines)
+    assert any(line.startswith("errors ") and "[" not in line.split()[0] for line in lines)

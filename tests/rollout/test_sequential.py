@@ -77,10 +77,11 @@ def test_a_clear_5x_error_regression_rolls_back_with_its_numbers() -> None:
     assert decision.metric == "errors"
     # m/alpha, alpha less the 5% the sample-ratio check may spend
     assert decision.e_value is not None and decision.threshold is not None
-    assert decision.e_value >= decision.threshold == pytest.approx(4 / (0.01 * 0.95))
+    # (errors and the latency group: m = 2)
+    assert decision.e_value >= decision.threshold == pytest.approx(2 / (0.01 * 0.95))
     assert decision.lower is not None and decision.lower > 0
     assert "errors regressed: canary 0.0" in decision.reason
-    assert "e-value" in decision.reason and ">= 421.1 (m=4, alpha=0.0095)" in decision.reason
+    assert "e-value" in decision.reason and ">= 210.5 (m=2, alpha=0.0095)" in decision.reason
     errors = next(f for f in decision.findings if f.metric == "errors")
     assert errors.canary is not None and errors.baseline is not None
     assert errors.canary > errors.baseline
@@ -102,6 +103,94 @@ def test_a_latency_shift_rolls_back_on_a_quantile_with_confidence_bounds() -> No
     assert decision.lower is not None and decision.upper is not None
     assert decision.upper > 0.2 and decision.lower > -0.1
     assert "ms" in decision.reason
+    # the default quantiles are one group: its e-value is their average, worse ones counted
+    group = [f for f in decision.findings if f.group == "latency"]
+    assert [f.metric for f in group] == ["latency_p50", "latency_p95", "latency_p99"]
+    average = sum(f.e_value for f in group if f.worse) / 3
+    assert decision.e_value == pytest.approx(average)
+    assert decision.threshold is not None and average >= decision.threshold
+    assert f"group latency e-value {average:.3g} (the mean of latency_p50 " in decision.reason
+    assert decision.to_json()["findings"][1]["group"] == "latency"
+
+
+def _latency_shift(judge: SequentialJudge, seconds: int, shift: float, seed: int) -> Decision:
+    judge.begin_step(Step(0, 0.2, 0.0, max_dwell_s=3600))
+    return _feed(
+        judge,
+        random.Random(seed),
+        seconds,
+        p_base=0.0,
+        p_canary=0.0,
+        weight=0.2,
+        latency=True,
+        shift=shift,
+    )
+
+
+def test_a_group_counts_once_in_m_and_rolls_back_on_its_average() -> None:
+    quantiles = (0.5, 0.95, 0.99)
+    grouped = tuple(
+        MetricSpec(f"p{q * 100:g}", MetricKind.LATENCY, quantile=q, group="latency")
+        for q in quantiles
+    )
+    alone = tuple(MetricSpec(f"p{q * 100:g}", MetricKind.LATENCY, quantile=q) for q in quantiles)
+    errors = MetricSpec("errors", MetricKind.ERRORS)
+    config = SequentialConfig(metrics=(errors, *grouped), srm=None)
+    assert config.m == 2 and config.threshold == pytest.approx(200)
+    assert config.families == (("errors", (0,)), ("latency", (1, 2, 3)))
+    assert SequentialConfig(metrics=(errors, *alone), srm=None).threshold == pytest.approx(400)
+
+    # the same data, judged with the quantiles as a group and as three metrics of their own
+    together = _latency_shift(SequentialJudge(config), 900, 1.5, seed=7)
+    apart = _latency_shift(SequentialJudge(SequentialConfig(metrics=alone, srm=None)), 900, 1.5, 7)
+    assert together.action is apart.action is Action.ROLLBACK
+    members = [f for f in together.findings if f.group == "latency"]
+    assert together.e_value == pytest.approx(sum(f.e_value for f in members if f.worse) / 3)
+    # alone, one metric's own e-value reached 3/alpha
+    assert apart.e_value is not None and apart.e_value >= 300
+
+
+def test_a_metric_of_a_group_not_pointing_worse_adds_nothing_to_its_group() -> None:
+    # a canary 30% faster everywhere: however strong the evidence that it differs, none of
+    # it may count towards rolling it back
+    judge = SequentialJudge(
+        SequentialConfig(
+            metrics=tuple(
+                MetricSpec(f"p{q * 100:g}", MetricKind.LATENCY, quantile=q, group="latency")
+                for q in (0.5, 0.99)
+            ),
+            srm=None,
+        )
+    )
+    judge.begin_step(Step(0, 0.2, 0.0, min_dwell_s=10_000, max_dwell_s=20_000))
+    decision = _feed(
+        judge, random.Random(8), 300, p_base=0.0, p_canary=0.0, weight=0.2, latency=True, shift=0.7
+    )
+    assert decision.basis is Basis.COLLECTING
+    assert all(not f.worse for f in decision.findings)
+    assert decision.e_value == pytest.approx(0.0)
+    assert "largest e-value 0 (latency)" in decision.reason
+
+
+def test_a_group_member_s_bounds_are_wider_so_that_all_bounds_hold_at_once() -> None:
+    solo = (MetricSpec("p95", MetricKind.LATENCY, quantile=0.95),)
+    trio = tuple(  # p95 first: the judge computes bounds in order until one is outside
+        MetricSpec(name, MetricKind.LATENCY, quantile=q, group="latency")
+        for name, q in (("p95", 0.95), ("p50", 0.5), ("p99", 0.99))
+    )
+    uppers = []
+    for metrics in (solo, trio):
+        judge = SequentialJudge(SequentialConfig(metrics=metrics, srm=None))
+        judge.begin_step(Step(0, 0.5, 0.0, min_dwell_s=50, max_dwell_s=50))
+        decision = _feed(
+            judge, random.Random(9), 50, p_base=0.0, p_canary=0.0, weight=0.5, latency=True
+        )
+        assert decision.action is not Action.ROLLBACK
+        uppers.append(next(f.upper for f in decision.findings if f.metric == "p95"))
+    alone, together = uppers
+    assert alone is not None and together is not None
+    # the same data: in a group of three its bounds run at alpha / (2 * 3), not alpha / 2
+    assert together > alone
 
 
 def test_a_healthy_canary_is_promoted_early_once_every_bound_is_inside_its_tolerance() -> None:
@@ -263,4 +352,11 @@ def test_bad_input_is_refused_with_a_clear_error() -> None:
         SequentialJudge().observe(observation(1))
     with pytest.raises(JudgeError, match="alpha"):
         SequentialConfig(alpha=0)
+    with pytest.raises(JudgeError, match="group 'errors' has the name of a metric outside it"):
+        SequentialConfig(
+            metrics=(
+                MetricSpec("errors", MetricKind.ERRORS),
+                MetricSpec("p99", MetricKind.LATENCY, quantile=0.99, group="errors"),
+            )
+        )
     assert isinstance(SequentialJudge(), Judge)

@@ -86,8 +86,11 @@ def findings_table(payload: Mapping[str, Any]) -> Table | None:
     for item in findings:
         lower, upper = item.get("lower"), item.get("upper")
         bounds = f"[{_num(lower, '{:+.1%}')}, {_num(upper, '{:+.1%}')}]"
+        metric = str(item.get("metric", "?"))
+        if item.get("group"):
+            metric += f" [{item['group']}]"
         table.add_row(
-            item.get("metric", "?"),
+            Text(metric),  # not markup: "[latency]" is text
             _num(item.get("baseline")),
             _num(item.get("canary")),
             _num(item.get("e_value"), "{:.3g}"),

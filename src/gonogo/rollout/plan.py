@@ -93,6 +93,8 @@ class MetricPlan(_Frozen):
     every quantile at once with ``quantile = "all"``), or ``mean`` (a numeric metric the
     source reports under ``name``, e.g. CPU per request).
     ``tolerance`` is the relative non-inferiority margin, ``tolerance_abs`` an absolute one.
+    Metrics with the same ``group`` count once in the sequential judge's ``m/alpha``: it
+    weighs the average of their e-values (the default latency p50/p95/p99 are one group).
     """
 
     name: Annotated[str, Field(pattern=_NAME, max_length=64)]
@@ -102,6 +104,7 @@ class MetricPlan(_Frozen):
     tolerance: float = Field(default=0.2, ge=0)
     tolerance_abs: float | None = Field(default=None, ge=0)
     query: str = ""
+    group: Annotated[str, Field(pattern=_NAME, max_length=64)] | None = None
 
     @field_validator("quantile", mode="before")
     @classmethod
@@ -131,6 +134,7 @@ class MetricPlan(_Frozen):
             tolerance=self.tolerance,
             tolerance_abs=self.tolerance_abs,
             query=self.query,
+            group=self.group,
         )
 
 
@@ -166,6 +170,7 @@ def default_metric_plans() -> tuple[MetricPlan, ...]:
                 "quantile": spec.quantile,
                 "tolerance": spec.tolerance,
                 "tolerance_abs": spec.tolerance_abs,
+                "group": spec.group,
             }
         )
         for spec in default_metrics()
@@ -223,4 +228,10 @@ class RolloutPlan(_Frozen):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"metric names repeat: {', '.join(repeated)}")
+        groups = {m.group for m in metrics if m.group is not None}
+        clash = sorted(m.name for m in metrics if m.group is None and m.name in groups)
+        if clash:
+            raise ValueError(
+                f"group {clash[0]!r} has the name of a metric outside it; rename one of them"
+            )
         return metrics

@@ -205,11 +205,14 @@ class Finding:
     worse: bool
     within_tolerance: bool
     detail: str = ""
+    group: str | None = None
+    """the group whose e-values the judge averages (None: the metric stands alone)"""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
         return {
             "metric": self.metric,
+            "group": self.group,
             "kind": self.kind.value,
             "baseline": _finite(self.baseline),
             "canary": _finite(self.canary),

@@ -42,6 +42,9 @@ class MetricSpec:
     milliseconds, metric units); a bound inside either counts as within tolerance.
     A latency metric compares one quantile (``quantile=0.99``) or every quantile at once
     (``quantile="all"``, :mod:`~gonogo.rollout.analysis.quantile_band`).
+    Metrics that share a ``group`` share one part of alpha: the sequential judge weighs
+    the average of their e-values, so related metrics (a latency distribution's p50, p95
+    and p99) count once in the ``m`` of ``m/alpha`` instead of once each.
     """
 
     name: str
@@ -51,6 +54,7 @@ class MetricSpec:
     tolerance: float = 0.2
     tolerance_abs: float | None = None
     query: str = ""
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind is MetricKind.LATENCY and not (
@@ -62,6 +66,13 @@ class MetricSpec:
             )
         if self.tolerance < 0 or (self.tolerance_abs is not None and self.tolerance_abs < 0):
             raise JudgeError(f"metric {self.name!r}: tolerances must be >= 0")
+        if self.group is not None and not self.group.strip():
+            raise JudgeError(f"metric {self.name!r}: a group needs a name")
+
+    @property
+    def family(self) -> str:
+        """What it shares alpha with: its group, or (ungrouped) the metric alone."""
+        return self.group if self.group is not None else self.name
 
     @property
     def all_quantiles(self) -> bool:
@@ -69,13 +80,18 @@ class MetricSpec:
         return self.kind is MetricKind.LATENCY and self.quantile == ALL_QUANTILES
 
 
+#: the group of the default latency quantiles
+LATENCY_GROUP = "latency"
+
+
 def default_metrics() -> tuple[MetricSpec, ...]:
-    """Errors plus latency p50, p95 and p99, all higher-is-worse."""
+    """Errors plus latency p50, p95 and p99 (one group), all higher-is-worse: ``m = 2``."""
+    latency = MetricKind.LATENCY
     return (
         MetricSpec("errors", MetricKind.ERRORS, tolerance=0.5, tolerance_abs=0.0005),
-        MetricSpec("latency_p50", MetricKind.LATENCY, quantile=0.5, tolerance=0.1),
-        MetricSpec("latency_p95", MetricKind.LATENCY, quantile=0.95, tolerance=0.2),
-        MetricSpec("latency_p99", MetricKind.LATENCY, quantile=0.99, tolerance=0.2),
+        MetricSpec("latency_p50", latency, quantile=0.5, tolerance=0.1, group=LATENCY_GROUP),
+        MetricSpec("latency_p95", latency, quantile=0.95, tolerance=0.2, group=LATENCY_GROUP),
+        MetricSpec("latency_p99", latency, quantile=0.99, tolerance=0.2, group=LATENCY_GROUP),
     )
 
 

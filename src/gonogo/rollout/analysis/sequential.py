@@ -7,7 +7,10 @@ normal-mixture mSPRT). With ``m`` metrics and a family-wise ``alpha``:
 
 * roll back as soon as one e-process reaches ``m/alpha`` while its estimate points the worse
   way (by Ville's inequality and a union bound, a healthy canary is rolled back with
-  probability at most ``alpha`` however often the judge looks);
+  probability at most ``alpha`` however often the judge looks). Metrics of one group
+  (:attr:`MetricSpec.group`, by default latency p50/p95/p99) count once in ``m``: their
+  e-values, each counted while its estimate points the worse way, are averaged (an average
+  of e-processes is one), and the average is what reaches ``m/alpha``;
 * hard guardrails trip at once, warm-up or not;
 * promote the step early once the minimum dwell is over and every metric's confidence
   bound on degradation lies inside its tolerance (non-inferiority);
@@ -24,7 +27,7 @@ Observations inside a step's warm-up feed the guardrails only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from gonogo.rollout.analysis.guardrails import Guardrail, GuardrailMonitor
@@ -93,6 +96,21 @@ class SequentialConfig:
             raise JudgeError(f"metric names repeat: {', '.join(names)}")
         if not self.share_concentrations or min(self.share_concentrations) <= 0:
             raise JudgeError("share concentrations must be positive")
+        groups = {m.group for m in self.metrics if m.group is not None}
+        for metric in self.metrics:
+            if metric.group is None and metric.name in groups:
+                raise JudgeError(
+                    f"group {metric.name!r} has the name of a metric outside it",
+                    hint="rename the group or the metric",
+                )
+
+    @property
+    def families(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """Each part of alpha: a group's name (or a lone metric's) and its metrics' indexes."""
+        members: dict[str, list[int]] = {}
+        for index, metric in enumerate(self.metrics):
+            members.setdefault(metric.family, []).append(index)
+        return tuple((name, tuple(indexes)) for name, indexes in members.items())
 
     @property
     def metrics_alpha(self) -> float:
@@ -102,9 +120,14 @@ class SequentialConfig:
         return self.alpha
 
     @property
+    def m(self) -> int:
+        """How many parts alpha is cut into: groups, with each ungrouped metric one."""
+        return len(self.families)
+
+    @property
     def threshold(self) -> float:
         """The e-value that rolls back: m/alpha (alpha less the sample-ratio check's share)."""
-        return len(self.metrics) / self.metrics_alpha
+        return self.m / self.metrics_alpha
 
     @property
     def srm_threshold(self) -> float:
@@ -141,6 +164,14 @@ class SequentialJudge:
                 self._tests.append(QuantileTest(spec, self._latency))
             else:
                 self._tests.append(MeanTest(spec))
+        self._families = self.config.families
+        # a metric's confidence bounds run at alpha / (m * its group's size): all hold at once
+        self._bounds_log_threshold = [self._log_threshold] * len(self._tests)
+        self._family_of = [0] * len(self._tests)
+        for number, (_, indexes) in enumerate(self._families):
+            for index in indexes:
+                self._bounds_log_threshold[index] += math.log(len(indexes))
+                self._family_of[index] = number
         self._srm = SampleRatioTest(self.config.srm) if self.config.srm is not None else None
         self._srm_seen: tuple[int, float] = (-1, 0.0)
         self._step: Step | None = None
@@ -222,9 +253,18 @@ class SequentialJudge:
                 floor = FAR_FLOOR if far else 0
             if not _grown(old_size, size, growth, floor):
                 return finding
-        finding = test.finding(self._log_threshold, bounds=bounds)
+        finding = test.finding(self._bounds_log_threshold[index], bounds=bounds)
+        if test.spec.group is not None:
+            finding = replace(finding, group=test.spec.group)
         self._cache[(index, bounds)] = (size, finding)
         return finding
+
+    def _family_e(self, findings: list[Finding]) -> list[float]:
+        """Each family's e-value: its metrics' average, each counting while it points worse."""
+        return [
+            sum(findings[i].e_value for i in indexes if findings[i].worse) / len(indexes)
+            for _, indexes in self._families
+        ]
 
     def _srm_log_e(self, srm: SampleRatioTest, force: bool) -> float:
         """The sample-ratio e-value, looked at as the tests are (see :meth:`_finding`)."""
@@ -291,14 +331,16 @@ class SequentialJudge:
         srm = self._srm
         if srm is not None and self._srm_log_e(srm, over) >= self._log_srm_threshold:
             return self._mismatch(srm, step, at, findings)
-        regressed = [f for f in findings if f.worse and f.e_value >= thr]
-        if regressed:
-            worst = max(regressed, key=lambda f: f.e_value)
-            index = findings.index(worst)
-            worst = self._finding(index, bounds=True, force=True)
-            findings[index] = worst
+        family_e = self._family_e(findings)
+        top = max(range(len(family_e)), key=family_e.__getitem__)
+        if family_e[top] >= thr:
+            _, indexes = self._families[top]
+            worse = [i for i in indexes if findings[i].worse]
+            index = max(worse, key=lambda i: findings[i].e_value)
+            worst = findings[index] = self._finding(index, bounds=True, force=True)
+            reason = _regressed(worst, findings, indexes, family_e[top], self)
             return self._decision(
-                Action.ROLLBACK, Basis.REGRESSION, _regressed(worst, self), at, worst, findings
+                Action.ROLLBACK, Basis.REGRESSION, reason, at, worst, findings, family_e[top]
             )
         dwell = step.dwell(at)
         if self._step_requests[1] == 0:
@@ -328,22 +370,25 @@ class SequentialJudge:
                     findings,
                 )
             if over:
+                e_value = family_e[self._family_of[self._held_back]]
                 return self._decision(
                     Action.INCONCLUSIVE,
                     Basis.INSUFFICIENT_EVIDENCE,
-                    _undecided(outside, step, self),
+                    _undecided(outside, e_value, step, self),
                     at,
                     outside,
                     findings,
+                    e_value,
                 )
-        strongest = max(findings, key=lambda f: f.e_value)
+        name, indexes = self._families[top]
+        strongest = findings[max(indexes, key=lambda i: findings[i].e_value)]
         reason = (
-            f"collecting evidence: largest e-value {strongest.e_value:.3g} ({strongest.metric}) "
+            f"collecting evidence: largest e-value {family_e[top]:.3g} ({name}) "
             f"of {thr:.4g}; {self._step_requests[1]} canary requests in step {step.index}"
         )
         action = Action.INCONCLUSIVE if over else Action.CONTINUE
         basis = Basis.INSUFFICIENT_EVIDENCE if over else Basis.COLLECTING
-        return self._decision(action, basis, reason, at, strongest, findings)
+        return self._decision(action, basis, reason, at, strongest, findings, family_e[top])
 
     def _decision(
         self,
@@ -353,14 +398,18 @@ class SequentialJudge:
         at: float,
         finding: Finding | None,
         findings: list[Finding],
+        e_value: float | None = None,
     ) -> Decision:
+        """``e_value``: what was weighed against the threshold (a group's average)."""
+        if e_value is None and finding is not None:
+            e_value = finding.e_value
         return Decision(
             action=action,
             basis=basis,
             reason=reason,
             at=at,
             metric=finding.metric if finding else None,
-            e_value=finding.e_value if finding else None,
+            e_value=e_value,
             threshold=self._threshold,
             lower=finding.lower if finding else None,
             upper=finding.upper if finding else None,
@@ -378,13 +427,26 @@ def _num(value: float | None) -> str:
     return "none" if value is None else f"{value:.4g}"
 
 
-def _regressed(finding: Finding, judge: SequentialJudge) -> str:
-    m = len(judge.config.metrics)
+def _regressed(
+    finding: Finding,
+    findings: list[Finding],
+    family: tuple[int, ...],
+    e_value: float,
+    judge: SequentialJudge,
+) -> str:
+    config = judge.config
+    evidence = f"e-value {e_value:.3g}"
+    if finding.group is not None:
+        members = ", ".join(
+            f"{findings[i].metric} {findings[i].e_value if findings[i].worse else 0.0:.3g}"
+            for i in family
+        )
+        evidence = f"group {finding.group} e-value {e_value:.3g} (the mean of {members})"
     return (
         f"{finding.metric} regressed: canary {_num(finding.canary)} vs baseline "
-        f"{_num(finding.baseline)}, e-value {finding.e_value:.3g} >= {judge.config.threshold:.4g} "
-        f"(m={m}, alpha={judge.config.metrics_alpha:g}); degradation between {_pct(finding.lower)} "
-        f"and {_pct(finding.upper)}; {finding.detail}"
+        f"{_num(finding.baseline)}, {evidence} >= {config.threshold:.4g} "
+        f"(m={config.m}, alpha={config.metrics_alpha:g}); degradation between "
+        f"{_pct(finding.lower)} and {_pct(finding.upper)}; {finding.detail}"
     )
 
 
@@ -398,10 +460,11 @@ def _promoted(findings: list[Finding], dwell: float) -> str:
     return f"every metric within tolerance after {dwell:.0f} s: " + "; ".join(parts)
 
 
-def _undecided(finding: Finding, step: Step, judge: SequentialJudge) -> str:
+def _undecided(finding: Finding, e_value: float, step: Step, judge: SequentialJudge) -> str:
+    whose = "its" if finding.group is None else f"its group {finding.group}'s"
     return (
         f"inconclusive after the maximum dwell of {step.max_dwell_s:g} s in step {step.index}: "
         f"{finding.metric} may be {_pct(finding.upper)} worse (tolerance "
-        f"{finding.tolerance:.0%}) and its e-value {finding.e_value:.3g} is below "
+        f"{finding.tolerance:.0%}) and {whose} e-value {e_value:.3g} is below "
         f"{judge.config.threshold:.4g}; {finding.detail}"
     )
