@@ -20,6 +20,11 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def one_line(text: str) -> str:
+    """Collapse whitespace: a tool's, parser's or API's message on one line."""
+    return " ".join(text.split())
+
+
 class GonogoError(Exception):
     """An expected error: reported as one line, never as a traceback.
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from gonogo.errors import EvidenceError
-from gonogo.evidence.xml import one_line
+from gonogo.errors import EvidenceError, one_line
 
 BenchmarkTool = Literal["pytest-benchmark", "hyperfine"]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Literal
 from xml.etree.ElementTree import Element
 
-from gonogo.errors import EvidenceError
-from gonogo.evidence.xml import count_attribute, load_xml, local_name, one_line
+from gonogo.errors import EvidenceError, one_line
+from gonogo.evidence.xml import count_attribute, load_xml, local_name
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 

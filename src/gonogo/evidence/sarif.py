@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from gonogo.errors import EvidenceError
-from gonogo.evidence.xml import one_line
+from gonogo.errors import EvidenceError, one_line
 
 LintFormat = Literal["auto", "ruff", "sarif"]
 Level = Literal["error", "warning", "note", "none"]

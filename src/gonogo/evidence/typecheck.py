@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from gonogo.errors import EvidenceError
-from gonogo.evidence.xml import one_line
+from gonogo.errors import EvidenceError, one_line
 
 TypeFormat = Literal["auto", "mypy", "mypy-json", "pyright"]
 Severity = Literal["error", "warning", "note"]

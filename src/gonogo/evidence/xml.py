@@ -8,14 +8,9 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
-from gonogo.errors import EvidenceError
+from gonogo.errors import EvidenceError, one_line
 
 _HTML = re.compile(rb"\s*<(?:!doctype\s+html|html[\s>/])", re.IGNORECASE)  # a CI error page
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace so a parser's message fits on one line."""
-    return " ".join(text.split())
 
 
 def load_xml(data: bytes, *, source: str, what: str, hint: str) -> Element:

@@ -30,6 +30,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from gonogo.errors import one_line
 from gonogo.rollout.deploy.interface import Backend
 from gonogo.rollout.errors import RouterError
 from gonogo.rollout.route.kube_auth import (
@@ -38,7 +39,6 @@ from gonogo.rollout.route.kube_auth import (
     Connection,
     choose,
     kubeconfig_path,
-    one_line,
 )
 from gonogo.rollout.route.nginx_conf import check_percent
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
+from gonogo.errors import one_line
 from gonogo.rollout.errors import RouterError
 
 __all__ = [
@@ -224,8 +225,3 @@ def _account_error(account_dir: Path, exc: Exception) -> RouterError:
             hint=_MOUNT,
         )
     return RouterError(f"in-cluster auth: {account_dir}: {one_line(str(exc))}", hint=_MOUNT)
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace: an API or loader message on one line."""
-    return " ".join(text.split())

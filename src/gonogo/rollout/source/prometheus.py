@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Literal, Self
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonogo.errors import one_line
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import Moments, VariantSample
 from gonogo.rollout.deploy.interface import Backend, Variant
@@ -269,7 +270,7 @@ class PrometheusSource:
                 f"prometheus at {self._where} did not answer within {self.config.timeout_s:g}s"
             ) from None
         except httpx.HTTPError as exc:
-            reason = _line(str(exc)) or type(exc).__name__
+            reason = one_line(str(exc)) or type(exc).__name__
             raise SourceError(
                 f"prometheus at {self._where} is unreachable: {reason}",
                 hint="check [rollout.source] url",
@@ -287,7 +288,7 @@ class PrometheusSource:
         if body.get("status") != "success":
             kind = body.get("errorType", "error")
             raise SourceError(
-                f"query {key} failed: {kind}: {_line(str(body.get('error', '')))}",
+                f"query {key} failed: {kind}: {one_line(str(body.get('error', '')))}",
                 hint=_QUERY_HINT,
             )
         return _samples(key, body.get("data"))
@@ -355,7 +356,3 @@ def _samples(key: str, data: object) -> list[tuple[dict[str, str], float]]:
             raise SourceError(f"query {key} returned NaN", hint=_QUERY_HINT)
         samples.append((labels, value))
     return samples
-
-
-def _line(text: str) -> str:
-    return " ".join(text.split())
