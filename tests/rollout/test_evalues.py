@@ -12,6 +12,7 @@ from scipy import special
 
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.metrics import glr_rate_bounds, rate_bounds
+from gonogo.rollout.analysis.roots import XTOL
 from tests.rollout.helpers import binomial_tolerance
 
 
@@ -170,3 +171,30 @@ def test_the_cheap_rate_bounds_lie_inside_the_mixture_bounds(k: int, n: int) -> 
     cheap_low, cheap_high = glr_rate_bounds(k, n, math.log(200))
     low, high = rate_bounds(k, n, math.log(200))
     assert low <= cheap_low + 1e-6 and cheap_high <= high + 1e-6
+
+
+@given(
+    st.integers(0, 3000),
+    st.integers(0, 3000),
+    st.floats(min_value=1.0, max_value=15.0),
+    st.floats(min_value=0.5, max_value=2.0),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_share_bounds_sit_just_outside_the_kept_shares_wherever_the_search_starts(
+    k: int, extra: int, threshold: float, scale: float
+) -> None:
+    """Each end is rejected, a share XTOL (in logit) inside it is kept, and a start from
+    an earlier look's bounds (``scale``: how far they moved) finds the same ends."""
+    n = k + extra
+    if n == 0:
+        return
+    low, high = evalues.share_bounds(k, n, threshold, 4.0)
+    for end, inward in ((low, XTOL), (high, -XTOL)):
+        if end in (0.0, 1.0):
+            continue
+        assert evalues.log_bb_e(k, n, end, 4.0) >= threshold
+        kept = evalues.expit(evalues.logit(end) + inward)
+        assert evalues.log_bb_e(k, n, kept, 4.0) < threshold
+    guess = (min(low * scale, 0.999), min(high * scale, 0.999))
+    warm = evalues.share_bounds(k, n, threshold, 4.0, guess)
+    assert warm == pytest.approx((low, high), rel=3 * XTOL, abs=1e-300)

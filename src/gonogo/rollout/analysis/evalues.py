@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from gonogo.rollout.analysis import roots
+
 _TINY = 1e-300
 
 
@@ -67,7 +69,40 @@ def _prior(p: float, concentration: float) -> Prior:
 
 
 def _log_cf(x: float, a: float, b: float) -> float:
-    """log of the continued fraction of the regularised incomplete beta (modified Lentz)."""
+    """log of the continued fraction of the regularised incomplete beta (modified Lentz).
+
+    The guards against a zero denominator cost a third of the time and, as a denominator
+    smaller than 1e-300 does not happen short of an exact zero, the loop runs without
+    them first (the same numbers when they would not act) and with them after a failure.
+    """
+    try:
+        value = _log_cf_unguarded(x, a, b)
+    except (ZeroDivisionError, ValueError):
+        return _log_cf_guarded(x, a, b)
+    return value if math.isfinite(value) else _log_cf_guarded(x, a, b)
+
+
+def _log_cf_unguarded(x: float, a: float, b: float) -> float:
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c = 1.0
+    d = h = 1.0 / (1.0 - qab * x / qap)
+    for m in range(1, 10_000):
+        m2 = m + m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 / (1.0 + aa * d)
+        c = 1.0 + aa / c
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 / (1.0 + aa * d)
+        c = 1.0 + aa / c
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-12:
+            break
+    return math.log(h)
+
+
+def _log_cf_guarded(x: float, a: float, b: float) -> float:
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c, d = 1.0, 1.0 - qab * x / qap
     d = 1.0 / (d if abs(d) > _TINY else _TINY)
@@ -143,44 +178,115 @@ def _prior_tail(p: float, concentration: float) -> float:
     return found
 
 
-def share_bounds(k: int, n: int, log_threshold: float, concentration: float) -> tuple[float, float]:
+def share_bounds(
+    k: int,
+    n: int,
+    log_threshold: float,
+    concentration: float,
+    guess: tuple[float, float] | None = None,
+) -> tuple[float, float]:
     """The probabilities ``p`` not rejected at ``log_threshold`` after ``k`` of ``n``.
 
     A confidence sequence: the true ``p`` lies inside at every ``n`` at once with
-    probability at least 1 - exp(-log_threshold). Bisection in logit space.
+    probability at least 1 - exp(-log_threshold). Each end is a rejected ``p`` within
+    :data:`~gonogo.rollout.analysis.roots.XTOL` in logit of a kept one (Brent's method,
+    started from ``guess``, e.g. the bounds of a few trials ago, or else from the
+    likelihood-ratio bounds, which lie just inside).
     """
     if n == 0:
         return 0.0, 1.0
-    estimate = min(max(k / n, 1e-12), 1 - 1e-12)
 
-    def rejected(p: float) -> bool:
+    def excess(t: float) -> float:
+        p = expit(t)
         a, b = concentration * p, concentration * (1.0 - p)
-        prior = (a, b, log_beta(a, b), math.log(p), math.log1p(-p))
-        return _log_bb(k, n, prior) >= log_threshold
+        prior = (a, b, log_beta(a, b), log_expit(t), log_expit(-t))
+        return _log_bb(k, n, prior) - log_threshold
 
-    lower = 0.0 if k == 0 or not rejected(1e-12) else _bisect(rejected, 1e-12, estimate)
-    upper = 1.0 if k == n or not rejected(1 - 1e-12) else _bisect(rejected, 1 - 1e-12, estimate)
-    return lower, upper
-
-
-def _bisect(rejected: Callable[[float], bool], outside: float, inside: float) -> float:
-    """The boundary between a rejected point ``outside`` and a kept point ``inside``."""
-    lo, hi = _logit(outside), _logit(inside)
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        if rejected(_expit(mid)):
-            lo = mid
-        else:
-            hi = mid
-    return _expit(lo)
+    if guess is None:
+        guess = glr_bounds(k, n, log_threshold)
+    return (
+        bound(excess, k, n, upper=False, edge=1e-12, start=guess[0]),
+        bound(excess, k, n, upper=True, edge=1 - 1e-12, start=guess[1]),
+    )
 
 
-def _logit(p: float) -> float:
+def bound(
+    excess: Callable[[float], float],
+    k: int,
+    n: int,
+    *,
+    upper: bool,
+    edge: float,
+    start: float | None = None,
+) -> float:
+    """One end of the probabilities a log e-value keeps after ``k`` of ``n``.
+
+    ``excess``: the log e-value less its threshold, over the logit of the probability;
+    the crossing is searched between ``edge`` (a probability so close to 0 or 1 that it
+    counts as 0 or 1) and the estimate ``k / n``, from ``start`` when it lies between.
+    A side without data (``k = 0`` below, ``k = n`` above) or whose edge is kept is
+    unbounded: 0 or 1.
+    """
+    if (k == n) if upper else (k == 0):
+        return 1.0 if upper else 0.0
+    outside = logit(edge)
+    at_outside = excess(outside)
+    if at_outside < 0:
+        return 1.0 if upper else 0.0
+    inside = logit(min(max(k / n, 1e-12), 1 - 1e-12))
+    begin = logit(start) if start is not None and 0.0 < start < 1.0 else None
+    return expit(roots.crossing(excess, outside, inside, start=begin, g_outside=at_outside))
+
+
+def glr_bounds(k: int, n: int, log_threshold: float) -> tuple[float, float]:
+    """The probabilities whose likelihood ratio against ``k`` of ``n`` stays below the
+    threshold: inside every mixture's bounds (the ratio at its best bounds any mixture)."""
+    return glr_bound(k, n, log_threshold, upper=False), glr_bound(k, n, log_threshold, upper=True)
+
+
+def glr_bound(k: int, n: int, log_threshold: float, *, upper: bool) -> float:
+    """One end of :func:`glr_bounds` (edges as for a rate: 1e-12 and 1 - 1e-9).
+
+    ``n KL(k/n || p)`` is convex in logit(p) (its second derivative is ``n p (1 - p)``),
+    so Newton's method finds the end in a few steps, from a little beyond where its
+    quadratic approximation at ``k / n`` reaches the threshold when that is rejected
+    (convex, so then so is the edge), else from the edge.
+    """
+    if n == 0 or ((k == n) if upper else (k == 0)):
+        return 1.0 if upper else 0.0
+    log_low = math.log(k / n) if k else 0.0
+    log_high = math.log((n - k) / n) if n - k else 0.0
+
+    def excess(t: float) -> tuple[float, float]:
+        value = k * (log_low - log_expit(t)) + (n - k) * (log_high - log_expit(-t))
+        return value - log_threshold, n * expit(t) - k
+
+    outside = logit(1 - 1e-9 if upper else 1e-12)
+    start = None
+    if 0 < k < n and log_threshold > 0:
+        reach = 1.5 * math.sqrt(2 * log_threshold * n / (k * (n - k)))
+        start = logit(k / n) + (reach if upper else -reach)
+        if (start >= outside) if upper else (start <= outside):
+            start = None
+    found = roots.convex_crossing(excess, outside, start=start)
+    if found is None:
+        return 1.0 if upper else 0.0
+    return expit(found)
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p))."""
     return math.log(p) - math.log1p(-p)
 
 
-def _expit(x: float) -> float:
+def expit(x: float) -> float:
+    """The inverse of :func:`logit`."""
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def log_expit(x: float) -> float:
+    """log(expit(x)), accurate at both ends (log(1 - expit(x)) is ``log_expit(-x)``)."""
+    return -math.log1p(math.exp(-x)) if x >= 0 else x - math.log1p(math.exp(x))
 
 
 def count_bounds(n: int, p: float, log_threshold: float, concentration: float) -> tuple[int, int]:

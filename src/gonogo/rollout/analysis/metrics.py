@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -198,6 +197,7 @@ class ErrorShareTest:
             worse=worse,
             within_tolerance=within,
             detail=detail,
+            group=spec.group,
         )
 
     def _ratio_bounds(self, log_threshold: float) -> tuple[float, float]:
@@ -208,7 +208,10 @@ class ErrorShareTest:
         if cached[:3] == (x, y, log_threshold):
             q_low, q_high = cached[3]
         else:
-            q_low, q_high = evalues.share_bounds(x, x + y, log_threshold, 4.0)
+            # this step's last bounds are a close start: they move little from look to look
+            grew = cached[2] == log_threshold and cached[0] + cached[1] <= x + y
+            guess = cached[3] if grew else None
+            q_low, q_high = evalues.share_bounds(x, x + y, log_threshold, 4.0, guess)
             self._share_cache = (x, y, log_threshold, (q_low, q_high))
 
         def ratio(q: float) -> float:
@@ -226,74 +229,55 @@ class ErrorShareTest:
         wider than the mixture's, so while even they leave a larger gap, no promotion is
         possible, found with a few logarithms instead of the mixture's search.
         """
-        if self._gap(glr_rate_bounds, log_threshold) > tolerance:
+        # the canary's worse end and the baseline's better end: only one end of each
+        higher = self.spec.direction is Direction.HIGHER_IS_WORSE
+        (k_base, n_base), (k_cand, n_cand) = zip(self._err, self._req, strict=True)
+        cheap_cand = evalues.glr_bound(k_cand, n_cand, log_threshold, upper=higher)
+        cheap_base = evalues.glr_bound(k_base, n_base, log_threshold, upper=not higher)
+        sign = 1.0 if higher else -1.0
+        if sign * (cheap_cand - cheap_base) > tolerance:
             return None
-        return self._gap(rate_bounds, log_threshold)
-
-    def _gap(self, bounds: RateBounds, log_threshold: float) -> float:
-        base_low, base_high = bounds(self._err[0], self._req[0], log_threshold)
-        cand_low, cand_high = bounds(self._err[1], self._req[1], log_threshold)
-        if self.spec.direction is Direction.HIGHER_IS_WORSE:
-            return cand_high - base_low
-        return base_high - cand_low
-
-
-RateBounds = Callable[[int, int, float], tuple[float, float]]
+        cand = rate_bound(k_cand, n_cand, log_threshold, upper=higher, start=cheap_cand)
+        base = rate_bound(k_base, n_base, log_threshold, upper=not higher, start=cheap_base)
+        return sign * (cand - base)
 
 
 def rate_bounds(k: int, n: int, log_threshold: float) -> tuple[float, float]:
     """A confidence sequence for a rate: prior Beta(1, (1-p)/p) at each candidate ``p``."""
-    if n == 0:
-        return 0.0, 1.0
+    return (
+        rate_bound(k, n, log_threshold, upper=False),
+        rate_bound(k, n, log_threshold, upper=True),
+    )
 
-    def log_e(p: float) -> float:
-        b = (1.0 - p) / p  # prior Beta(1, (1-p)/p): mean p
+
+def rate_bound(
+    k: int, n: int, log_threshold: float, *, upper: bool, start: float | None = None
+) -> float:
+    """One end of :func:`rate_bounds`: a rejected rate within
+    :data:`~gonogo.rollout.analysis.roots.XTOL` in logit of a kept one, searched from
+    ``start`` (by default the likelihood-ratio bound, which lies just inside)."""
+    if n == 0:
+        return 1.0 if upper else 0.0
+
+    def excess(t: float) -> float:
+        b = math.exp(-t)  # (1-p)/p: the prior Beta(1, b) has mean p
         return (
             evalues.log_beta(1.0 + k, b + n - k)
             - evalues.log_beta(1.0, b)
-            - k * math.log(p)
-            - (n - k) * math.log1p(-p)
+            - k * evalues.log_expit(t)
+            - (n - k) * evalues.log_expit(-t)
+            - log_threshold
         )
 
-    estimate = min(max(k / n, 1e-12), 1 - 1e-12)
-    low = 0.0
-    if k > 0 and log_e(1e-12) >= log_threshold:
-        low = _bisect_log(log_e, log_threshold, 1e-12, estimate)
-    high = 1.0
-    if k < n and log_e(1 - 1e-9) >= log_threshold:
-        high = _bisect_log(log_e, log_threshold, 1 - 1e-9, estimate)
-    return low, high
+    if start is None:
+        start = evalues.glr_bound(k, n, log_threshold, upper=upper)
+    edge = 1 - 1e-9 if upper else 1e-12
+    return evalues.bound(excess, k, n, upper=upper, edge=edge, start=start)
 
 
 def glr_rate_bounds(k: int, n: int, log_threshold: float) -> tuple[float, float]:
     """The rates whose likelihood ratio stays below the threshold: inside :func:`rate_bounds`."""
-    if n == 0:
-        return 0.0, 1.0
-    estimate = min(max(k / n, 1e-12), 1 - 1e-12)
-
-    def log_e(p: float) -> float:
-        return evalues.log_glr(k, n, p)
-
-    low = 0.0
-    if k > 0 and log_e(1e-12) >= log_threshold:
-        low = _bisect_log(log_e, log_threshold, 1e-12, estimate)
-    high = 1.0
-    if k < n and log_e(1 - 1e-9) >= log_threshold:
-        high = _bisect_log(log_e, log_threshold, 1 - 1e-9, estimate)
-    return low, high
-
-
-def _bisect_log(
-    log_e: Callable[[float], float], log_threshold: float, outside: float, inside: float
-) -> float:
-    lo, hi = math.log(outside), math.log(inside)
-    for _ in range(18):
-        mid = (lo + hi) / 2
-        if log_e(math.exp(mid)) >= log_threshold:
-            lo = mid
-        else:
-            hi = mid
-    return math.exp(lo)
+    return evalues.glr_bounds(k, n, log_threshold)
 
 
 class MeanTest:
@@ -374,4 +358,5 @@ class MeanTest:
             worse=worse,
             within_tolerance=within,
             detail=f"{cand.count} canary and {base.count} baseline samples",
+            group=spec.group,
         )

@@ -124,6 +124,7 @@ class AllQuantilesTest:
             worse=bool(worse),
             within_tolerance=within,
             detail=detail,
+            group=spec.group,
         )
 
 

@@ -176,16 +176,19 @@ class QuantileTest:
             lower, upper = found.lower, found.upper
             within = found.within(spec)
             detail += "; " + found.describe()
+        # exp(log_e()), without finding the estimates a second time
+        e_value = math.exp(min(self.shares.log_e(), 700.0)) if worse else 1.0
         return Finding(
             metric=spec.name,
             kind=spec.kind,
             baseline=est_base,
             canary=est_cand,
-            e_value=math.exp(min(self.log_e(), 700.0)),
+            e_value=e_value,
             lower=lower,
             upper=upper,
             tolerance=spec.tolerance,
             worse=worse,
             within_tolerance=within,
             detail=detail,
+            group=spec.group,
         )

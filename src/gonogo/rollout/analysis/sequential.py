@@ -27,7 +27,7 @@ Observations inside a step's warm-up feed the guardrails only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from gonogo.rollout.analysis.guardrails import Guardrail, GuardrailMonitor
@@ -254,8 +254,6 @@ class SequentialJudge:
             if not _grown(old_size, size, growth, floor):
                 return finding
         finding = test.finding(self._bounds_log_threshold[index], bounds=bounds)
-        if test.spec.group is not None:
-            finding = replace(finding, group=test.spec.group)
         self._cache[(index, bounds)] = (size, finding)
         return finding
 
