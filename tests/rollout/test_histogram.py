@@ -52,3 +52,20 @@ def test_a_histogram_quantile_is_within_one_bucket_of_the_sample_quantile() -> N
     median = LatencyHistogram.from_samples(values).quantile(0.5)
     assert median is not None and abs(median - 500) / 500 < 0.011
     assert LatencyHistogram().quantile(0.5) is None
+
+
+@given(st.lists(latencies, min_size=1, max_size=100), st.lists(latencies, min_size=1, max_size=100))
+@settings(max_examples=100, deadline=None)
+def test_order_statistics_follow_counts_added_after_an_earlier_search(
+    first: list[float], later: list[float]
+) -> None:
+    """The running totals kept between searches are dropped once counts change."""
+    counts = BucketCounts()
+    counts.add_histogram(LatencyHistogram.from_samples(first))
+    before = sorted(bucket_of(v) for v in first)
+    assert counts.find_many(list(range(1, len(first) + 1))) == before
+    counts.add_histogram(LatencyHistogram.from_samples(later))
+    after = sorted(bucket_of(v) for v in [*first, *later])
+    assert counts.find_many(list(range(1, len(after) + 1))) == after
+    counts.add(0, 1)  # bucket 0: below every other
+    assert counts.find_many([1, 2, len(after) + 1]) == [0, after[0], after[-1]]

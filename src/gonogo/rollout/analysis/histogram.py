@@ -112,9 +112,11 @@ class BucketCounts:
     Square-root decomposition: the counts plus per-block totals (blocks of 24 buckets).
     Adding a count touches two list cells; a prefix sum or an order statistic sums at
     most two short slices (in C), so both cost about as much as a few Python operations.
+    The running totals an order statistic reads are kept until the next addition, so the
+    quantiles a look asks for share them.
     """
 
-    __slots__ = ("_blocks", "_counts", "total")
+    __slots__ = ("_blocks", "_counts", "_inside", "_running", "total")
 
     BLOCK = 24
 
@@ -122,12 +124,16 @@ class BucketCounts:
         self._counts = [0] * NUM_BUCKETS
         self._blocks = [0] * (NUM_BUCKETS // self.BLOCK + 1)
         self.total = 0
+        self._running: list[int] | None = None  # running totals of the blocks
+        self._inside: dict[int, list[int]] = {}  # running totals inside a block
 
     def add(self, index: int, count: int) -> None:
         """Add ``count`` to bucket ``index``."""
         self._counts[index] += count
         self._blocks[index // self.BLOCK] += count
         self.total += count
+        if self._running is not None:
+            self._forget()
 
     def add_histogram(self, histogram: LatencyHistogram, sign: int = 1) -> None:
         """Add (or, with ``sign=-1``, remove) a histogram's counts."""
@@ -139,6 +145,12 @@ class BucketCounts:
             blocks[index // size] += count
             added += count
         self.total += added
+        if self._running is not None:
+            self._forget()
+
+    def _forget(self) -> None:
+        self._running = None
+        self._inside = {}
 
     def prefix(self, index: int) -> int:
         """Count in buckets 0..index (0 for index < 0)."""
@@ -149,16 +161,21 @@ class BucketCounts:
         return sum(self._blocks[:block]) + sum(self._counts[block * self.BLOCK : index + 1])
 
     def find_many(self, ranks: list[int]) -> list[int]:
-        """The bucket holding each ``rank``-th smallest value (1-based, each <= total), with
-        the block sums accumulated once for all of them."""
-        running = list(accumulate(self._blocks))
+        """The bucket holding each ``rank``-th smallest value (1-based, each <= total)."""
+        running = self._running
+        if running is None:
+            running = self._running = list(accumulate(self._blocks))
+        inside_of, counts, size = self._inside, self._counts, self.BLOCK
+        last_block = len(running) - 1
         found = []
         for rank in ranks:
-            block = min(bisect_left(running, rank), len(running) - 1)
+            block = min(bisect_left(running, rank), last_block)
+            inside = inside_of.get(block)
+            if inside is None:
+                start = block * size
+                inside = inside_of[block] = list(accumulate(counts[start : start + size]))
             before = running[block - 1] if block else 0
-            start = block * self.BLOCK
-            inside = list(accumulate(self._counts[start : start + self.BLOCK]))
-            found.append(min(start + bisect_left(inside, rank - before), NUM_BUCKETS - 1))
+            found.append(min(block * size + bisect_left(inside, rank - before), NUM_BUCKETS - 1))
         return found
 
     def find(self, rank: int) -> int:

@@ -89,8 +89,10 @@ class ScoreBins:
         self._counted = 0  # requests counted this step
         self._at_version = 0  # ... when the version last changed
         self._weight: float | None = None
-        #: per score: each lambda's (lambda * s_j, log normaliser_j) over the bins
-        self._terms: dict[tuple[Score, bool], list[tuple[list[float], list[float]]]] = {}
+        #: per score: the bins' scores s_j, and each lambda with its log normalisers
+        self._terms: dict[
+            tuple[Score, bool], tuple[tuple[float, ...], list[tuple[float, list[float]]]]
+        ] = {}
         self._cache: dict[tuple[Score, bool], tuple[int, float]] = {}
 
     def place(self, reference: BucketCounts) -> None:
@@ -128,14 +130,14 @@ class ScoreBins:
         terms = self._terms.get(key)
         if terms is None:
             s = scores(kind, higher_worse)
-            terms = self._terms[key] = [
-                ([lam * v for v in s], [math.log1p(w * math.expm1(lam * v)) for v in s])
-                for lam in LAMBDAS
-            ]
-        every, mine = self.all, self.canary
-        logs: list[float] = [
-            sum(map(mul, tilt, mine)) - sum(map(mul, norm, every)) for tilt, norm in terms
-        ]
+            terms = self._terms[key] = (
+                s,
+                [(lam, [math.log1p(w * math.expm1(lam * v)) for v in s]) for lam in LAMBDAS],
+            )
+        every = self.all
+        score, norms = terms
+        tilt = sum(map(mul, score, self.canary))  # the canary's summed score, times lambda
+        logs: list[float] = [lam * tilt - sum(map(mul, norm, every)) for lam, norm in norms]
         top = max(logs)
         value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
         self._cache[key] = (self.version, value)

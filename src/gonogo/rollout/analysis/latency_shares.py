@@ -170,6 +170,7 @@ class SharesTracker:
         higher is worse, below it when lower is worse (a cut one bucket lower).
         """
         self._seen = reference.total
+        cuts, bin_cuts = self._cuts, self.bins.cuts
         self.bins.place(reference)
         for shares in self._levels.values():
             shares.threshold = reference.find(max(1, math.ceil(shares.level * reference.total)))
@@ -177,7 +178,8 @@ class SharesTracker:
         self._placed = [
             (s, self._cuts.index(_cut(s))) for s in self._levels.values() if s.threshold is not None
         ]
-        self._merge()
+        if self._cuts != cuts or self.bins.cuts != bin_cuts:  # quantiles often stay put
+            self._merge()
 
     def _merge(self) -> None:
         """One sorted list of the levels' and the score bins' cuts, so that a bucket needs
