@@ -3,9 +3,9 @@
 Run by hand:  python benchmarks/canary.py [--quick] [--runs N] [--jobs J]
 
 For every scenario of the grid it simulates seeded rollouts with the sequential judge (its
-defaults: errors and latency p50/p95/p99), the sequential judge watching every latency
-quantile at once, the Kayenta-style Mann-Whitney judge, the Argo/Flagger-style threshold
-judge and the oracle SPRT (which knows the true effect), all through the same judge
+defaults: errors, and latency p50/p95/p99 as one group), the sequential judge watching
+every latency quantile at once, the Kayenta-style Mann-Whitney judge, the Argo/Flagger-style
+threshold judge and the oracle SPRT (which knows the true effect), all through the same judge
 interface, and prints a Markdown table: per judge the false-rollback rate (scenarios in
 which the canary equals the baseline), the detection rate, the mean detection time (from
 the onset), its ratio to the oracle's, and the judge's CPU time per observed request
