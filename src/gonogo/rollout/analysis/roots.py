@@ -2,15 +2,16 @@
 
 A confidence bound is the boundary between the parameters an e-value rejects (its log at
 or above the threshold) and those it keeps. Each search here works on ``g(x)``, the log
-e-value minus the log threshold at the parameter ``x`` (in logit or log coordinates), from
+e-value minus the log threshold at the parameter ``x`` (the logit of a probability), from
 a bracket whose ``outside`` end is rejected (``g >= 0``) and ``inside`` end kept
 (``g < 0``), and returns a *rejected* point no farther than :data:`XTOL` from a kept one:
 a bound is never narrower than the boundary (a confidence set read off it still holds),
 and at most :data:`XTOL` wider in the search's coordinate.
 
 * :func:`crossing`: Brent's method (secant and inverse quadratic steps, a bisection
-  whenever they would not shrink the bracket fast enough) for any continuous ``g``:
-  about 8-12 evaluations where a bisection to the same tolerance needs about 30.
+  whenever they would not shrink the bracket fast enough) for any ``g``: about 6
+  evaluations from a start near the crossing (the previous look's bound), 10-16 from a
+  wide bracket, where a bisection to the same tolerance needs about 30.
 * :func:`convex_crossing`: Newton's method from the rejected end for a convex ``g`` with
   its derivative: the tangent of a convex function lies below it, so every step lands on
   the rejected side, and it converges in a handful of steps.
@@ -22,7 +23,7 @@ import math
 from collections.abc import Callable
 
 #: the largest distance, in the search's coordinate, between the point a search returns
-#: and a kept point (the relative error of a bound for log and logit coordinates)
+#: and a kept point (in logit: about the relative error of a small bound)
 XTOL = 1e-7
 #: evaluations after which a search stops, at the rejected end of its bracket
 MAX_EVALUATIONS = 100
