@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 from gonogo.rollout.analysis import evalues
-from gonogo.rollout.analysis.metrics import glr_rate_bounds, rate_bounds
+from gonogo.rollout.analysis.metrics import rate_bounds
 from gonogo.rollout.analysis.roots import XTOL
 from tests.rollout.helpers import binomial_tolerance
 
@@ -168,7 +168,7 @@ def test_the_likelihood_ratio_bound_is_never_below_the_mixtures(
 def test_the_cheap_rate_bounds_lie_inside_the_mixture_bounds(k: int, n: int) -> None:
     """So a gap they leave above the tolerance is certainly above it."""
     k = min(k, n)
-    cheap_low, cheap_high = glr_rate_bounds(k, n, math.log(200))
+    cheap_low, cheap_high = evalues.glr_bounds(k, n, math.log(200))
     low, high = rate_bounds(k, n, math.log(200))
     assert low <= cheap_low + 1e-6 and cheap_high <= high + 1e-6
 

@@ -41,7 +41,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gonogo.rollout.analysis.guardrails import Guardrail
 from gonogo.rollout.analysis.interface import Direction, JudgeError, MetricKind
-from gonogo.rollout.analysis.metrics import ALL_QUANTILES, MetricSpec, default_metrics
+from gonogo.rollout.analysis.metrics import (
+    ALL_QUANTILES,
+    MetricSpec,
+    default_metrics,
+    group_clash,
+)
 
 _NAME = r"^[a-z][a-z0-9_.-]*$"
 
@@ -228,10 +233,9 @@ class RolloutPlan(_Frozen):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"metric names repeat: {', '.join(repeated)}")
-        groups = {m.group for m in metrics if m.group is not None}
-        clash = sorted(m.name for m in metrics if m.group is None and m.name in groups)
-        if clash:
+        clash = group_clash(tuple(m.spec() for m in metrics))
+        if clash is not None:
             raise ValueError(
-                f"group {clash[0]!r} has the name of a metric outside it; rename one of them"
+                f"group {clash!r} has the name of a metric outside it; rename one of them"
             )
         return metrics

@@ -79,6 +79,12 @@ class MetricSpec:
         return self.kind is MetricKind.LATENCY and self.quantile == ALL_QUANTILES
 
 
+def group_clash(metrics: tuple[MetricSpec, ...]) -> str | None:
+    """The first group named like a metric outside it (it would merge the two), if any."""
+    groups = {m.group for m in metrics if m.group is not None}
+    return next((m.name for m in metrics if m.group is None and m.name in groups), None)
+
+
 #: the group of the default latency quantiles
 LATENCY_GROUP = "latency"
 
@@ -273,11 +279,6 @@ def rate_bound(
         start = evalues.glr_bound(k, n, log_threshold, upper=upper)
     edge = 1 - 1e-9 if upper else 1e-12
     return evalues.bound(excess, k, n, upper=upper, edge=edge, start=start)
-
-
-def glr_rate_bounds(k: int, n: int, log_threshold: float) -> tuple[float, float]:
-    """The rates whose likelihood ratio stays below the threshold: inside :func:`rate_bounds`."""
-    return evalues.glr_bounds(k, n, log_threshold)
 
 
 class MeanTest:

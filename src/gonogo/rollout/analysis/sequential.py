@@ -41,7 +41,13 @@ from gonogo.rollout.analysis.interface import (
     Observation,
     Step,
 )
-from gonogo.rollout.analysis.metrics import ErrorShareTest, MeanTest, MetricSpec, default_metrics
+from gonogo.rollout.analysis.metrics import (
+    ErrorShareTest,
+    MeanTest,
+    MetricSpec,
+    default_metrics,
+    group_clash,
+)
 from gonogo.rollout.analysis.quantile_band import AllQuantilesTest
 from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
 from gonogo.rollout.analysis.srm import SampleRatioTest, SrmAction, SrmCheck
@@ -97,13 +103,12 @@ class SequentialConfig:
             raise JudgeError(f"metric names repeat: {', '.join(names)}")
         if not self.share_concentrations or min(self.share_concentrations) <= 0:
             raise JudgeError("share concentrations must be positive")
-        groups = {m.group for m in self.metrics if m.group is not None}
-        for metric in self.metrics:
-            if metric.group is None and metric.name in groups:
-                raise JudgeError(
-                    f"group {metric.name!r} has the name of a metric outside it",
-                    hint="rename the group or the metric",
-                )
+        clash = group_clash(self.metrics)
+        if clash is not None:
+            raise JudgeError(
+                f"group {clash!r} has the name of a metric outside it",
+                hint="rename the group or the metric",
+            )
 
     @property
     def families(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
