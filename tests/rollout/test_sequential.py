@@ -27,6 +27,7 @@ from gonogo.rollout.analysis.metrics import MetricSpec
 from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
 from gonogo.rollout.analysis.sequential import SequentialConfig, SequentialJudge
 from gonogo.rollout.analysis.simulate import simulate
+from gonogo.rollout.analysis.srm import SrmAction, SrmCheck
 from tests.rollout.helpers import binomial_tolerance, lognormal, observation, scenario
 
 ERRORS_ONLY = SequentialConfig(metrics=(MetricSpec("errors", MetricKind.ERRORS),))
@@ -205,6 +206,54 @@ def test_a_healthy_canary_is_promoted_early_once_every_bound_is_inside_its_toler
     assert decision.basis is Basis.NON_INFERIOR
     assert all(f.within_tolerance and f.upper is not None for f in decision.findings)
     assert "within tolerance" in decision.reason
+
+
+def test_between_looks_a_decision_repeats_the_last_look_with_its_own_time_and_counts() -> None:
+    judge = SequentialJudge()
+    judge.begin_step(Step(0, 0.5, 0.0, min_dwell_s=5000, max_dwell_s=10_000))
+    looked = _feed(
+        judge, random.Random(5), 60, p_base=0.01, p_canary=0.01, weight=0.5, latency=True
+    )
+    assert looked.basis is Basis.COLLECTING
+    canary = int(looked.reason.split("; ")[-1].split()[0])
+
+    # two more requests: too few to look at the tests again
+    quiet = judge.observe(observation(60.5, base=(1, 0), canary=(1, 0)))
+
+    assert quiet.action is Action.CONTINUE and quiet.basis is Basis.COLLECTING
+    assert quiet.at == 60.5
+    assert quiet.reason.endswith(f"; {canary + 1} canary requests in step 0")
+    assert quiet.findings == looked.findings and quiet.e_value == looked.e_value
+
+
+@pytest.mark.parametrize("ending", ["promoted", "split"])
+def test_a_decision_other_than_collecting_stands_until_the_next_look(ending: str) -> None:
+    """A caller that keeps feeding observations after a step's end gets that end again, not
+    the "collecting evidence" of an earlier look, while too few requests came to look."""
+    if ending == "promoted":
+        judge = SequentialJudge()
+        judge.begin_step(Step(0, 0.5, 0.0, max_dwell_s=10_000))
+        end = _feed(
+            judge,
+            random.Random(3),
+            5000,
+            p_base=0.0,
+            p_canary=0.0,
+            rps=400,
+            weight=0.5,
+            latency=True,
+        )
+        assert end.action is Action.PROMOTE_STEP
+    else:  # the canary gets 8% of the requests at a weight of 5%
+        judge = SequentialJudge(SequentialConfig(srm=SrmCheck(action=SrmAction.INCONCLUSIVE)))
+        judge.begin_step(Step(0, 0.05, 0.0, max_dwell_s=3600))
+        rng = random.Random(6)
+        end = _feed(judge, rng, 600, p_base=0.0, p_canary=0.0, weight=0.08)
+        assert end.basis is Basis.TRAFFIC_SPLIT
+
+    again = judge.observe(observation(end.at + 0.5, base=(1, 0), canary=(1, 0)))
+
+    assert (again.action, again.basis) == (end.action, end.basis)
 
 
 def test_without_enough_evidence_the_step_ends_inconclusive_never_passed() -> None:

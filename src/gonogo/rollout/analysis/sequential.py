@@ -186,6 +186,9 @@ class SequentialJudge:
         self._looked_at = 0  # the step's requests when the tests were last looked at
         self._held_back = 0  # the test whose bounds last kept the step from promoting
         self._quiet = False  # too few new requests since then to look again
+        # the last "collecting evidence" decision and whether the minimum dwell was over:
+        # while quiet, nothing it rests on can have changed (see :meth:`_decide`)
+        self._collecting: tuple[Decision, str, bool] | None = None
 
     def begin_step(self, step: Step) -> None:
         """Start a step: fresh error e-processes (the old ones' values carry over)."""
@@ -195,6 +198,7 @@ class SequentialJudge:
         self._step_requests = [0, 0]
         self._cache = {}
         self._looked_at = 0
+        self._collecting = None
         self._srm_seen = (-1, 0.0)
         for test in self._errors:
             test.begin_step(step.weight)
@@ -254,9 +258,12 @@ class SequentialJudge:
             if bounds:
                 growth, floor = self.config.bounds_growth, BOUNDS_FLOOR
             else:
-                far = test.log_e_bound() < self._log_threshold - FAR_BELOW
-                growth = FAR_GROWTH if far else self.config.refresh_growth
-                floor = FAR_FLOOR if far else 0
+                growth, floor = self.config.refresh_growth, 0
+                # the cheap bound is worth its logarithms only if the data grew enough
+                if _grown(old_size, size, growth, floor) and (
+                    test.log_e_bound() < self._log_threshold - FAR_BELOW
+                ):
+                    growth, floor = FAR_GROWTH, FAR_FLOOR
             if not _grown(old_size, size, growth, floor):
                 return finding
         finding = test.finding(self._bounds_log_threshold[index], bounds=bounds)
@@ -329,6 +336,24 @@ class SequentialJudge:
         )
         if not self._quiet:
             self._looked_at = requests
+        elif not over and self._collecting is not None:
+            # nothing was looked at: every finding, the sample-ratio e-value and so the
+            # outcome are those of the last decision; only its time and counts move on
+            last, prefix, past_min = self._collecting
+            if past_min or step.dwell(at) < step.min_dwell_s:
+                return Decision(
+                    last.action,
+                    last.basis,
+                    f"{prefix}{self._step_requests[1]} canary requests in step {step.index}",
+                    at,
+                    last.metric,
+                    last.e_value,
+                    last.threshold,
+                    last.lower,
+                    last.upper,
+                    last.findings,
+                )
+        self._collecting = None  # set again below if this decision is one
         count = len(self._tests)
         findings = [self._finding(i, bounds=False, force=over) for i in range(count)]
         # a mismatched split biases every comparison, so it is checked first
@@ -386,13 +411,23 @@ class SequentialJudge:
                 )
         name, indexes = self._families[top]
         strongest = findings[max(indexes, key=lambda i: findings[i].e_value)]
-        reason = (
-            f"collecting evidence: largest e-value {family_e[top]:.3g} ({name}) "
-            f"of {thr:.4g}; {self._step_requests[1]} canary requests in step {step.index}"
+        prefix = f"collecting evidence: largest e-value {family_e[top]:.3g} ({name}) of {thr:.4g}; "
+        reason = f"{prefix}{self._step_requests[1]} canary requests in step {step.index}"
+        if over:
+            return self._decision(
+                Action.INCONCLUSIVE,
+                Basis.INSUFFICIENT_EVIDENCE,
+                reason,
+                at,
+                strongest,
+                findings,
+                family_e[top],
+            )
+        decision = self._decision(
+            Action.CONTINUE, Basis.COLLECTING, reason, at, strongest, findings, family_e[top]
         )
-        action = Action.INCONCLUSIVE if over else Action.CONTINUE
-        basis = Basis.INSUFFICIENT_EVIDENCE if over else Basis.COLLECTING
-        return self._decision(action, basis, reason, at, strongest, findings, family_e[top])
+        self._collecting = (decision, prefix, dwell >= step.min_dwell_s)
+        return decision
 
     def _decision(
         self,
