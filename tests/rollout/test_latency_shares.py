@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import Direction, MetricKind, VariantSample
+from gonogo.rollout.analysis.latency_scores import BINS, MIX
 from gonogo.rollout.analysis.latency_shares import REF_MIN, SharesTracker
 from gonogo.rollout.analysis.metrics import MetricSpec
 from gonogo.rollout.analysis.quantiles import LatencyStore, QuantileTest
@@ -107,7 +108,8 @@ def test_the_shares_count_only_after_the_baseline_has_a_threshold() -> None:
     assert test.shares.other == [0, 15]
     described = test.shares.describe()
     assert "15 of 15 requests slower than the baseline's p99" in described
-    assert "upper rank-score e-value" in described
+    assert "this step's rank-score e-values: upper " in described
+    assert ", location " in described
 
 
 def test_when_lower_is_worse_the_fast_side_is_the_worse_one() -> None:
@@ -123,3 +125,32 @@ def test_when_lower_is_worse_the_fast_side_is_the_worse_one() -> None:
         store.add(VariantSample(30, 0, base), VariantSample(30, 0, fast))
     assert test.shares.worse[0] == test.shares.worse[1] > 0
     assert test.log_e() > math.log(100)
+
+
+@given(
+    st.sampled_from([0.5, 0.95]),
+    st.lists(st.integers(0, 30), min_size=BINS, max_size=BINS),
+    st.lists(st.integers(0, 30), min_size=BINS, max_size=BINS),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_level_s_e_value_is_its_fixed_mixture_and_its_bound_is_never_below_it(
+    level: float, canary: list[int], baseline: list[int]
+) -> None:
+    tracker = SharesTracker()
+    shares = tracker.track(level, Direction.HIGHER_IS_WORSE)
+    tracker.begin_step(0.2)
+    bins = tracker.bins
+    bins.canary, bins.all = canary, [c + b for c, b in zip(canary, baseline, strict=True)]
+    bins.version += 1
+    half = BINS // 2  # the slow half: the level's worse side, near enough for the test
+    shares.worse = [sum(canary[half:]), sum(bins.all[half:])]
+    shares.other = [sum(canary[:half]), sum(bins.all[:half])]
+
+    parts = [(1 - sum(w for _, w in MIX[shares.score]), shares._log_shares_step(0.2))]
+    parts += [(w, bins.log_e_step(kind, True)) for kind, w in MIX[shares.score]]
+    expected = math.log(sum(w * math.exp(v) for w, v in parts))
+    assert shares.log_e() == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert shares.log_e_bound() >= shares.log_e() - 1e-9
+    # a step closed keeps its value: the next step's e-value multiplies in
+    tracker.begin_step(0.5)
+    assert shares.log_e() == pytest.approx(expected, rel=1e-9, abs=1e-9)

@@ -39,7 +39,7 @@ from bisect import bisect_left, bisect_right
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import BucketCounts, LatencyHistogram
 from gonogo.rollout.analysis.interface import Direction
-from gonogo.rollout.analysis.latency_scores import ScoreBins, score_for
+from gonogo.rollout.analysis.latency_scores import MIX, Score, ScoreBins, score_for
 
 #: baseline samples needed before the threshold is trusted and requests are counted
 REF_MIN = 20
@@ -50,13 +50,18 @@ CONCENTRATIONS = (4.0, 64.0)
 
 
 class LevelShares:
-    """Counts on both sides of one level's threshold, and the e-process built from them."""
+    """Counts on both sides of one level's threshold, and the level's e-process: the
+    shares' mixed with the rank scores' by the fixed weights
+    :data:`~gonogo.rollout.analysis.latency_scores.MIX`."""
 
     def __init__(self, level: float, direction: Direction, bins: ScoreBins) -> None:
         self.level = level
         self.higher_worse = direction is Direction.HIGHER_IS_WORSE
         self.bins = bins  # the tracker's, shared by every level
         self.score = score_for(level)
+        self.mix = MIX[self.score]
+        """the rank scores in this level's e-value, with their weights"""
+        self.shares_weight = 1.0 - sum(weight for _, weight in self.mix)
         self.threshold: int | None = None
         """bucket index of the baseline's quantile estimate (None: too few samples yet)"""
         self.worse = [0, 0]
@@ -81,7 +86,7 @@ class LevelShares:
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
         if key == self._cache[0]:
             return self._cache[1]
-        value = _mean_exp(self._log_shares_step(w), self._log_scores_step())
+        value = self._mixed(self._log_shares_step(w))
         self._cache = (key, value)
         return value
 
@@ -90,8 +95,14 @@ class LevelShares:
         # the canary over-represented on the worse side, the baseline on the other
         return _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
 
-    def _log_scores_step(self) -> float:
-        return self.bins.log_e_step(self.score, self.higher_worse)
+    def _mixed(self, log_shares: float) -> float:
+        """The step's e-value: the shares' and the rank scores', mixed with fixed weights."""
+        terms = [(self.shares_weight, log_shares)]
+        terms += [(weight, self._log_scores_step(kind)) for kind, weight in self.mix]
+        return _mean_exp(terms)
+
+    def _log_scores_step(self, kind: Score) -> float:
+        return self.bins.log_e_step(kind, self.higher_worse)
 
     def log_e(self) -> float:
         """log of the product of the steps' e-values so far."""
@@ -106,25 +117,28 @@ class LevelShares:
         shares = evalues.log_glr_upper(k_worse, n_worse, w) + evalues.log_glr_upper(
             n_other - k_other, n_other, 1.0 - w
         )
-        # the step's value is the mean of the two: at most the larger
-        return self._log_e_done + max(shares, self._log_scores_step())
+        # the same mixture, with the shares at their best
+        return self._log_e_done + self._mixed(shares)
 
     def describe(self) -> str:
         """This step's shares and rank-score evidence in words."""
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
         side = "slower" if self.higher_worse else "faster"
-        scores = math.exp(min(self._log_scores_step(), 700.0))
+        scores = ", ".join(
+            f"{kind.value} {math.exp(min(self._log_scores_step(kind), 700.0)):.3g}"
+            for kind, _ in self.mix
+        )
         return (
             f"{k_worse} of {n_worse} requests {side} than the baseline's "
             f"p{self.level * 100:g} were the canary's, {k_other} of {n_other} on the other "
-            f"side; this step's {self.score.value} rank-score e-value {scores:.3g}"
+            f"side; this step's rank-score e-values: {scores}"
         )
 
 
-def _mean_exp(a: float, b: float) -> float:
-    """log((e^a + e^b) / 2)."""
-    top = max(a, b)
-    return top + math.log((math.exp(a - top) + math.exp(b - top)) / 2.0)
+def _mean_exp(terms: list[tuple[float, float]]) -> float:
+    """log(sum of weight * e^value) over (weight, value) pairs whose weights sum to 1."""
+    top = max(value for _, value in terms)
+    return top + math.log(sum(weight * math.exp(value - top) for weight, value in terms))
 
 
 def _mixture(successes: int, trials: int, p: float) -> float:
