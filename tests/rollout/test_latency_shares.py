@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
+from gonogo.rollout.analysis.histogram import (
+    EMPTY_HISTOGRAM,
+    NUM_BUCKETS,
+    LatencyHistogram,
+    bucket_of,
+)
 from gonogo.rollout.analysis.interface import Direction, MetricKind, VariantSample
 from gonogo.rollout.analysis.latency_scores import BINS, MIX
 from gonogo.rollout.analysis.latency_shares import REF_MIN, SharesTracker
@@ -32,17 +37,23 @@ def test_each_request_is_counted_above_the_right_thresholds_and_in_the_right_bin
     tracker._cuts = cuts
     tracker.bins.cuts = bin_cuts
     tracker._merge()
-    above, total = tracker._suffix_counts(LatencyHistogram(counts), canary=True)
-    assert above == [sum(c for b, c in counts.items() if b > cut) for cut in cuts]
-    assert total == sum(counts.values())
+    histogram = LatencyHistogram(counts)
+    above_canary, above_all, n_canary, n_all = tracker._tally(EMPTY_HISTOGRAM, histogram)
+    above = [sum(c for b, c in counts.items() if b > cut) for cut in cuts]
+    assert above_canary == above_all == above
+    assert n_canary == n_all == sum(counts.values())
     # bin j holds the buckets above bin_cuts[:j] and at or below bin_cuts[j:]
     expected = [0] * len(tracker.bins.all)
     for bucket, count in counts.items():
         expected[sum(1 for cut in bin_cuts if cut < bucket)] += count
     assert tracker.bins.canary == expected
     assert tracker.bins.all == tracker.bins.canary
-    tracker._suffix_counts(LatencyHistogram(counts), canary=False)
+    # the same requests on the baseline's side: counted among all, not as the canary's
+    above_canary, above_all, n_canary, n_all = tracker._tally(histogram, EMPTY_HISTOGRAM)
+    assert above_canary == [0] * len(cuts) and above_all == above
+    assert (n_canary, n_all) == (0, sum(counts.values()))
     assert tracker.bins.all == [2 * c for c in expected]
+    assert tracker.bins.canary == expected
 
 
 def _histogram(rng: np.random.Generator, n: int, sigma: float) -> LatencyHistogram:

@@ -138,13 +138,17 @@ class BucketCounts:
     def add_histogram(self, histogram: LatencyHistogram, sign: int = 1) -> None:
         """Add (or, with ``sign=-1``, remove) a histogram's counts."""
         counts, blocks, size = self._counts, self._blocks, self.BLOCK
-        added = 0
-        for index, raw in histogram.counts.items():
-            count = raw * sign
-            counts[index] += count
-            blocks[index // size] += count
-            added += count
-        self.total += added
+        if sign == 1:  # the common case, with nothing more per bucket than the additions
+            for index, count in histogram.counts.items():
+                counts[index] += count
+                blocks[index // size] += count
+            self.total += sum(histogram.counts.values())
+        else:
+            for index, raw in histogram.counts.items():
+                count = raw * sign
+                counts[index] += count
+                blocks[index // size] += count
+                self.total += count
         if self._running is not None:
             self._forget()
 

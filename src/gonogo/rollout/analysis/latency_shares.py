@@ -34,10 +34,10 @@ and a median shift about 1.5x sooner than the separation of the sequences did
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 
 from gonogo.rollout.analysis import evalues
-from gonogo.rollout.analysis.histogram import BucketCounts, LatencyHistogram
+from gonogo.rollout.analysis.histogram import NUM_BUCKETS, BucketCounts, LatencyHistogram
 from gonogo.rollout.analysis.interface import Direction
 from gonogo.rollout.analysis.latency_scores import MIX, Score, ScoreBins, score_for
 
@@ -159,6 +159,7 @@ class SharesTracker:
         self._placed: list[tuple[LevelShares, int]] = []  # each level and its cut's index
         self.bins = ScoreBins()  # the rank scores' counts, shared by every level
         self._merged: list[int] = []  # the levels' and the bins' cuts together, sorted
+        self._gap_at = [0] * NUM_BUCKETS  # each bucket's gap between merged cuts
         self._gap_of: list[int] = [0]  # per merged gap: the level gap ...
         self._bin_of: list[int] = [0]  # ... and the score bin
 
@@ -204,6 +205,15 @@ class SharesTracker:
         self._merged = merged
         self._gap_of = [bisect_right(self._cuts, low) for low in lows]
         self._bin_of = [bisect_right(self.bins.cuts, low) for low in lows]
+        # every bucket's merged gap (the number of merged cuts below it), so that counting
+        # an observation costs one lookup and one addition per bucket
+        gap_at: list[int] = []
+        start = 0
+        for gap, cut in enumerate(merged):
+            gap_at += [gap] * (cut + 1 - start)
+            start = max(start, cut + 1)
+        gap_at += [len(merged)] * (NUM_BUCKETS - start)
+        self._gap_at = gap_at
 
     def count(
         self, baseline: LatencyHistogram, canary: LatencyHistogram, reference: BucketCounts
@@ -213,14 +223,10 @@ class SharesTracker:
             return
         if reference.total > self._seen * (1 + THRESHOLD_GROWTH):
             self._place(reference)
-        # a request in bucket b is above every threshold t with t < b
-        above_canary, n_canary = self._suffix_counts(canary, True)
-        above_baseline, n_baseline = self._suffix_counts(baseline, False)
-        n_all = n_canary + n_baseline
+        above_canary, above_all, n_canary, n_all = self._tally(baseline, canary)
         self.bins.counted(n_all)
         for shares, index in self._placed:
-            k_above = above_canary[index]
-            n_above = k_above + above_baseline[index]
+            k_above, n_above = above_canary[index], above_all[index]
             if shares.higher_worse:
                 above, below = shares.worse, shares.other
             else:
@@ -230,24 +236,41 @@ class SharesTracker:
             below[0] += n_canary - k_above
             below[1] += n_all - n_above
 
-    def _suffix_counts(self, histogram: LatencyHistogram, canary: bool) -> tuple[list[int], int]:
-        """For each cut, the count in buckets above it, and the total; the score bins too."""
-        cuts, merged, gap_of, bin_of = self._cuts, self._merged, self._gap_of, self._bin_of
-        every, mine = self.bins.all, self.bins.canary
-        per_gap = [0] * (len(cuts) + 1)  # gap g: above cuts[:g], at or below cuts[g:]
-        for bucket, count in histogram.counts.items():
-            at = bisect_left(merged, bucket)
-            per_gap[gap_of[at]] += count
-            slot = bin_of[at]
-            every[slot] += count
-            if canary:
-                mine[slot] += count
-        above = [0] * len(cuts)
-        running = 0
-        for index in range(len(cuts) - 1, -1, -1):
-            running += per_gap[index + 1]
-            above[index] = running
-        return above, running + per_gap[0]
+    def _tally(
+        self, baseline: LatencyHistogram, canary: LatencyHistogram
+    ) -> tuple[list[int], list[int], int, int]:
+        """Per cut, the canary's and all requests above it, then the canary's and all
+        requests; the score bins' counts are added to on the way."""
+        # each variant's requests per merged gap: between two neighbouring merged cuts
+        gap_at, size = self._gap_at, len(self._merged) + 1
+        per_canary = [0] * size
+        for bucket, count in canary.counts.items():
+            per_canary[gap_at[bucket]] += count
+        per_baseline = [0] * size
+        for bucket, count in baseline.counts.items():
+            per_baseline[gap_at[bucket]] += count
+        # ... then per level gap (gap g: above cuts[:g], at or below cuts[g:]) and score bin
+        levels = len(self._cuts)
+        level_canary, level_all = [0] * (levels + 1), [0] * (levels + 1)
+        every, mine, gap_of, bin_of = self.bins.all, self.bins.canary, self._gap_of, self._bin_of
+        for gap in range(size):
+            k, n = per_canary[gap], per_baseline[gap]
+            if k or n:
+                n += k
+                level = gap_of[gap]
+                level_canary[level] += k
+                level_all[level] += n
+                slot = bin_of[gap]
+                every[slot] += n
+                mine[slot] += k
+        # a request in bucket b is above every threshold t with t < b
+        above_canary, above_all = [0] * levels, [0] * levels
+        k_run = n_run = 0
+        for index in range(levels - 1, -1, -1):
+            k_run += level_canary[index + 1]
+            n_run += level_all[index + 1]
+            above_canary[index], above_all[index] = k_run, n_run
+        return above_canary, above_all, k_run + level_canary[0], n_run + level_all[0]
 
 
 def _cut(shares: LevelShares) -> int:

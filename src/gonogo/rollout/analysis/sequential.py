@@ -72,10 +72,11 @@ FAR_FLOOR = 20
 
 def _grown(old: tuple[int, ...], new: tuple[int, ...], growth: float, floor: int) -> bool:
     """Whether any count grew by the fraction ``growth`` and by at least ``floor``."""
-    return any(
-        after > before * (1 + growth) and after - before >= floor
-        for before, after in zip(old, new, strict=True)
-    )
+    factor = 1 + growth
+    for before, after in zip(old, new, strict=True):
+        if after > before * factor and after - before >= floor:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -256,15 +257,13 @@ class SequentialJudge:
         if cached is not None and not force:
             old_size, finding = cached
             if bounds:
-                growth, floor = self.config.bounds_growth, BOUNDS_FLOOR
-            else:
-                growth, floor = self.config.refresh_growth, 0
-                # the cheap bound is worth its logarithms only if the data grew enough
-                if _grown(old_size, size, growth, floor) and (
-                    test.log_e_bound() < self._log_threshold - FAR_BELOW
-                ):
-                    growth, floor = FAR_GROWTH, FAR_FLOOR
-            if not _grown(old_size, size, growth, floor):
+                if not _grown(old_size, size, self.config.bounds_growth, BOUNDS_FLOOR):
+                    return finding
+            # the cheap bound is worth its logarithms only once the data grew enough
+            elif not _grown(old_size, size, self.config.refresh_growth, 0) or (
+                test.log_e_bound() < self._log_threshold - FAR_BELOW
+                and not _grown(old_size, size, FAR_GROWTH, FAR_FLOOR)
+            ):
                 return finding
         finding = test.finding(self._bounds_log_threshold[index], bounds=bounds)
         self._cache[(index, bounds)] = (size, finding)
