@@ -142,13 +142,11 @@ class BucketCounts:
             for index, count in histogram.counts.items():
                 counts[index] += count
                 blocks[index // size] += count
-            self.total += sum(histogram.counts.values())
         else:
             for index, raw in histogram.counts.items():
-                count = raw * sign
-                counts[index] += count
-                blocks[index // size] += count
-                self.total += count
+                counts[index] += raw * sign
+                blocks[index // size] += raw * sign
+        self.total += sign * sum(histogram.counts.values())
         if self._running is not None:
             self._forget()
 

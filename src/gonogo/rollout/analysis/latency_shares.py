@@ -103,7 +103,7 @@ class LevelShares:
         """The step's e-value: the shares' and the rank scores', mixed with fixed weights."""
         terms = [(self.shares_weight, log_shares)]
         terms += [(weight, self._log_scores_step(kind)) for kind, weight in self.mix]
-        return _mean_exp(terms)
+        return _log_weighted_sum_exp(terms)
 
     def _log_scores_step(self, kind: Score) -> float:
         return self.bins.log_e_step(kind, self.higher_worse)
@@ -139,7 +139,7 @@ class LevelShares:
         )
 
 
-def _mean_exp(terms: list[tuple[float, float]]) -> float:
+def _log_weighted_sum_exp(terms: list[tuple[float, float]]) -> float:
     """log(sum of weight * e^value) over (weight, value) pairs whose weights sum to 1."""
     top = max(value for _, value in terms)
     return top + math.log(sum(weight * math.exp(value - top) for weight, value in terms))
@@ -256,9 +256,9 @@ class SharesTracker:
         level_canary, level_all = [0] * (levels + 1), [0] * (levels + 1)
         every, mine, gap_of, bin_of = self.bins.all, self.bins.canary, self._gap_of, self._bin_of
         for gap in range(size):
-            k, n = per_canary[gap], per_baseline[gap]
-            if k or n:
-                n += k
+            k = per_canary[gap]
+            n = k + per_baseline[gap]
+            if n:
                 level = gap_of[gap]
                 level_canary[level] += k
                 level_all[level] += n

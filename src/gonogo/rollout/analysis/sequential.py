@@ -27,7 +27,7 @@ Observations inside a step's warm-up feed the guardrails only.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from gonogo.rollout.analysis.guardrails import Guardrail, GuardrailMonitor
@@ -340,18 +340,9 @@ class SequentialJudge:
             # outcome are those of the last decision; only its time and counts move on
             last, prefix, past_min = self._collecting
             if past_min or step.dwell(at) < step.min_dwell_s:
-                return Decision(
-                    last.action,
-                    last.basis,
-                    f"{prefix}{self._step_requests[1]} canary requests in step {step.index}",
-                    at,
-                    last.metric,
-                    last.e_value,
-                    last.threshold,
-                    last.lower,
-                    last.upper,
-                    last.findings,
-                )
+                count = self._step_requests[1]
+                reason = f"{prefix}{count} canary requests in step {step.index}"
+                return replace(last, reason=reason, at=at)
         self._collecting = None  # set again below if this decision is one
         count = len(self._tests)
         findings = [self._finding(i, bounds=False, force=over) for i in range(count)]
