@@ -43,8 +43,9 @@ from gonogo.rollout.analysis.latency_scores import MIX, Score, ScoreBins, score_
 
 #: baseline samples needed before the threshold is trusted and requests are counted
 REF_MIN = 20
-#: recompute the thresholds once the baseline grew by this fraction
-THRESHOLD_GROWTH = 0.05
+#: recompute the thresholds once the baseline grew by this fraction (placing them costs as
+#: much as counting a few observations; a quantile from 4/5 of the data is as good a cut)
+THRESHOLD_GROWTH = 0.25
 #: prior concentration of the share mixtures: one, where the error test averages two (4
 #: and 64): with the shares a quarter or an eighth of a level's e-value, averaging two
 #: changed no detection time on the benchmark (60 runs of every latency scenario) and
