@@ -347,6 +347,16 @@ PLAN_PROBLEMS: dict[str, Case] = {
         "min_tests = -1",
         ("greater than or equal to 0",),
     ),
+    "coverage module minimum above 100%": (
+        lambda t: edit(
+            t,
+            'check = "junit"\nparams = { path = "reports/junit.xml" }',
+            'check = "coverage"\nparams = { modules = { "shop.pay" = 150 } }',
+        ),
+        "gates[0].criteria[0].params.modules.shop.pay",
+        'params = { modules = { "shop.pay" = 150 } }',
+        ("less than or equal to 100",),
+    ),
     "unknown param": (
         lambda t: edit(t, '{ path = "RUNBOOK.md" }', '{ path = "RUNBOOK.md", colour = "red" }'),
         "gates[1].criteria[0].params.colour",

@@ -791,6 +791,7 @@ def test_the_documented_rbac_is_what_the_service_account_needs(
             'service_account_dir\n.*cannot be used with auth = "kubeconfig"',
         ),
         ({"canary_port": 0}, "canary_port\n.*greater than or equal to 1"),
+        ({"timeout_s": float("inf")}, "timeout_s\n.*finite number"),
         ({"url": "shop.example.com"}, "url\n.*should match pattern"),
         ({"api_version": "v2"}, "api_version\n"),
         ({"weights": "x"}, "Extra inputs are not permitted"),

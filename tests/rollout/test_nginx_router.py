@@ -366,6 +366,7 @@ def test_a_file_not_written_by_gonogo_is_refused(tmp_path: Path) -> None:
         ),
         ({"include_path": "/x.conf"}, "include_path applies to mode = 'external' only"),
         ({"split_key": '"; }'}, "should match pattern"),
+        ({"timeout_s": 1e12}, "timeout_s\n.*less than or equal to 86400"),
         ({"colour": "blue"}, "Extra inputs are not permitted"),
     ],
 )

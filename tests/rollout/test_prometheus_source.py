@@ -280,6 +280,9 @@ def test_snapshot_before_bind_is_an_error() -> None:
         ({"headers": {"Authorization": "Bearer x"}}, "use bearer_token_env"),
         ({"bearer_token_env": "not a name"}, "should match pattern"),
         ({"timeout_s": 0}, "greater than 0"),
+        # past a day a socket timeout overflows the platform's time type
+        ({"timeout_s": 1e12}, "timeout_s\n.*less than or equal to 86400"),
+        ({"timeout_s": float("inf")}, "timeout_s\n.*finite number"),
         ({"colour": "blue"}, "Extra inputs are not permitted"),
     ],
 )

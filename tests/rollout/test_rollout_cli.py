@@ -78,6 +78,20 @@ def test_start_without_a_rollout_plan_says_so_in_one_line(project: Project) -> N
             "rollout.deployer.colour",
         ),
         (
+            '[rollout.deployer]\ntype = "local"\ncommand = "serve"\nhealth_timeout_s = inf',
+            "rollout.deployer.health_timeout_s",
+        ),
+        (
+            '[rollout.deployer]\ntype = "command"\ndeploy = "d"\nrollback = "r"\npromote = "p"\n'
+            'timeout_s = 1e12\n[rollout.deployer.urls]\nbaseline = "http://127.0.0.1:1"\n'
+            'canary = "http://127.0.0.1:2"',
+            "rollout.deployer.timeout_s",
+        ),
+        (
+            '[rollout.router]\ntype = "builtin"\nupstream_timeout_s = 1e12',
+            "rollout.router.upstream_timeout_s",
+        ),
+        (
             '[rollout.source]\ntype = "builtin"\n'
             '[rollout.router]\ntype = "nginx"\nstate_dir = "/tmp/x"',
             "the builtin source reads the builtin router's measurements",

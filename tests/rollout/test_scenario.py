@@ -51,6 +51,30 @@ def _raw(**changes: object) -> dict[str, object]:
         ({"steps": [50, 10]}, "steps: weights must increase"),
         ({"steps": [0]}, "steps: every weight"),
         ({"rps": -1}, "rps"),
+        # TOML reads inf and nan: the simulation would crash on them
+        ({"rps": float("inf")}, "rps: Input should be a finite number"),
+        ({"duration_s": float("inf")}, "duration_s: Input should be a finite number"),
+        ({"rps": 1e300}, "rps: Input should be less than or equal to 1000000000"),
+        ({"interval_s": 1e9}, "interval_s: Input should be less than or equal to 3600"),
+        # a shape near 0 puts the median out of a float's range
+        (
+            {
+                "baseline": {
+                    "error_rate": 0.1,
+                    "latency": {"dist": "pareto", "median_ms": 5, "shape": 1e-300},
+                }
+            },
+            "baseline.latency.shape: Input should be greater than or equal to 0.05",
+        ),
+        (
+            {
+                "canary": {
+                    "error_rate": 0.1,
+                    "latency": {"dist": "lognormal", "median_ms": 5, "sigma": 50},
+                }
+            },
+            "canary.latency.sigma: Input should be less than or equal to 10",
+        ),
         ({"colour": "red"}, "colour: unknown key"),
         (
             {"canary": {"error_rate": 0.1, "latency": {"dist": "weibull", "median_ms": 5}}},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -24,7 +24,7 @@ class CoverageParams(CheckParams):
 
     path: str | None = None
     min: float | None = Field(default=None, ge=0, le=100)
-    modules: dict[str, float] = Field(default_factory=dict)
+    modules: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=dict)
 
 
 class CoverageCheck:

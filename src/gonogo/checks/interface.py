@@ -31,7 +31,7 @@ class NotReported(CheckError):
 class CheckParams(BaseModel):
     """Base of every check's parameter model: strict and frozen."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

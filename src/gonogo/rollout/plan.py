@@ -66,7 +66,7 @@ class StagingPlan(_Frozen):
     gates: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")], ...] = ()
     smoke_requests: int = Field(default=10, ge=0, le=100_000)
     smoke_path: Annotated[str, Field(pattern=r"^/")] = "/"
-    timeout_s: float = Field(default=600.0, gt=0)
+    timeout_s: float = Field(default=600.0, gt=0, le=86_400)
 
 
 class StepPlan(_Frozen):

@@ -43,7 +43,7 @@ class ScenarioError(JudgeError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class LatencySpec(_Model):
@@ -51,8 +51,10 @@ class LatencySpec(_Model):
 
     dist: Literal["lognormal", "gamma", "pareto"]
     median_ms: float = Field(gt=0)
-    sigma: float | None = Field(default=None, gt=0)
-    shape: float | None = Field(default=None, gt=0)
+    sigma: float | None = Field(default=None, gt=0, le=10)
+    """lognormal: the log-latency's standard deviation"""
+    shape: float | None = Field(default=None, ge=0.05, le=10_000)
+    """gamma: its shape; pareto: its tail index (the tail thins as it grows)"""
 
     @model_validator(mode="after")
     def _spread(self) -> Self:
@@ -90,12 +92,12 @@ class Scenario(_Model):
     name: str = Field(min_length=1)
     seed: int = 0
     duration_s: float = Field(gt=0)
-    rps: float = Field(gt=0)
+    rps: float = Field(gt=0, le=1e9)
     diurnal_amplitude: float = Field(default=0.0, ge=0, lt=1)
     diurnal_period_s: float | None = Field(default=None, gt=0)
     steps: tuple[float, ...] = Field(min_length=1)
     step_s: float = Field(gt=0)
-    interval_s: float = Field(default=1.0, gt=0)
+    interval_s: float = Field(default=1.0, gt=0, le=3600)
     warmup_s: float = Field(default=0.0, ge=0)
     min_dwell_s: float = Field(default=0.0, ge=0)
     alpha: float = Field(default=0.01, gt=0, lt=1)

@@ -51,7 +51,7 @@ _STATE_FORMAT = 1
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class CommandDeployerConfig(_Frozen):
@@ -68,9 +68,9 @@ class CommandDeployerConfig(_Frozen):
     """per variant, the address that serves it (placeholders {version} {variant})"""
     health: str | list[str] | None = None
     """a URL path (a string starting with /) or a command (a list); exit 0 is healthy"""
-    timeout_s: float = Field(default=300.0, gt=0)
+    timeout_s: float = Field(default=300.0, gt=0, le=86_400)
     """deadline of each command, and of the wait for health after deploy and promote"""
-    health_timeout_s: float = Field(default=10.0, gt=0)
+    health_timeout_s: float = Field(default=10.0, gt=0, le=86_400)
     """deadline of one health check (request or command)"""
     env: dict[str, str] = Field(default_factory=dict)
     """added to the commands' environment; values never appear in messages"""

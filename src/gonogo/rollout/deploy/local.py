@@ -49,7 +49,7 @@ _STATE_FORMAT = 1
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class LocalVersion(_Frozen):
@@ -70,11 +70,11 @@ class LocalDeployerConfig(_Frozen):
     env: dict[str, str] = Field(default_factory=dict)
     """environment for every version (templated like the command)"""
     health_path: str = "/healthz"
-    health_timeout_s: float = Field(default=60.0, gt=0)
+    health_timeout_s: float = Field(default=60.0, gt=0, le=86_400)
     """how long :meth:`LocalDeployer.deploy` waits for the first 200"""
-    probe_timeout_s: float = Field(default=5.0, gt=0)
+    probe_timeout_s: float = Field(default=5.0, gt=0, le=86_400)
     """timeout of one health request"""
-    stop_grace_s: float = Field(default=5.0, ge=0)
+    stop_grace_s: float = Field(default=5.0, ge=0, le=86_400)
     """between SIGTERM and SIGKILL when a process is stopped"""
     host: str = "127.0.0.1"
 

@@ -89,12 +89,12 @@ def parse_listen(text: str) -> tuple[str, int]:
 class BuiltinRouterConfig(BaseModel):
     """``[rollout.router]`` with ``type = "builtin"``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     type: Literal["builtin"] = "builtin"
     listen: str = "127.0.0.1:0"
     """host:port clients send traffic to; port 0 picks a free port"""
-    upstream_timeout_s: float = Field(default=30.0, gt=0, allow_inf_nan=False)
+    upstream_timeout_s: float = Field(default=30.0, gt=0, le=86_400)
     """how long one upstream request may take before the client gets 504"""
 
     @field_validator("listen")

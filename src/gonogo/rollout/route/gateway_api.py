@@ -79,7 +79,7 @@ class GatewayApiRouterConfig(BaseModel):
     service_account_dir: Path = SERVICE_ACCOUNT_DIR
     """in-cluster: where the ServiceAccount's token and ca.crt are mounted"""
     api_version: Literal["v1", "v1beta1"] = "v1"
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0, le=86_400)
 
     @field_validator("kubeconfig", "context")
     @classmethod

@@ -84,7 +84,7 @@ class NginxRouterConfig(BaseModel):
         "$request_id"
     )
     """what split_clients hashes: $request_id splits per request, a cookie makes it sticky"""
-    timeout_s: float = Field(default=30.0, gt=0)
+    timeout_s: float = Field(default=30.0, gt=0, le=86_400)
     """how long an nginx command, a start, a reload confirmation or a stop may take"""
     state_dir: Path | None = None
     """managed: nginx.conf, pid, logs and temp files (default: the rollout state dir/nginx)"""
