@@ -123,6 +123,8 @@ def test_bad_component_tables_are_refused_before_anything_runs(
             "step weights must increase",
         ),
         ("[[rollout.steps]]\nweight = 100", "rollout.steps[0].weight"),
+        # nginx and Gateway API split in hundredths of a percent: 0.004 would serve 0%
+        ("[[rollout.steps]]\nweight = 0.004", "more than two decimals"),
         (
             "[[rollout.steps]]\nweight = 10\nmin_dwell_s = 50\nmax_dwell_s = 10",
             "min_dwell_s 50 exceeds",

@@ -79,6 +79,12 @@ class StepPlan(_Frozen):
 
     @model_validator(mode="after")
     def _dwell(self) -> StepPlan:
+        hundredths = self.weight * 100
+        if abs(hundredths - round(hundredths)) > 1e-6:
+            raise ValueError(
+                f"weight {self.weight:g} has more than two decimals: the routers split "
+                "traffic in hundredths of a percent (e.g. 0.25)"
+            )
         if self.min_dwell_s > self.max_dwell_s:
             raise ValueError(
                 f"min_dwell_s {self.min_dwell_s:g} exceeds max_dwell_s {self.max_dwell_s:g}"
