@@ -50,6 +50,9 @@ def _raw(**changes: object) -> dict[str, object]:
         ({"baseline": {"error_rate": 1.5, "latency": LOGNORMAL}}, "baseline.error_rate"),
         ({"steps": [50, 10]}, "steps: weights must increase"),
         ({"steps": [0]}, "steps: every weight"),
+        ({"steps": [100]}, "steps: no weight below 100"),
+        ({"warmup_s": 600}, "(top level): warmup_s leaves no time"),
+        ({"duration_s": 0.5}, "(top level): duration_s is shorter than one interval_s"),
         ({"rps": -1}, "rps"),
         # TOML reads inf and nan: the simulation would crash on them
         ({"rps": float("inf")}, "rps: Input should be a finite number"),

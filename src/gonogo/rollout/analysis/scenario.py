@@ -111,6 +111,8 @@ class Scenario(_Model):
             raise ValueError("every weight must be a percentage in (0, 100]")
         if any(b <= a for a, b in pairwise(steps)):
             raise ValueError("weights must increase")
+        if steps[0] >= 100:
+            raise ValueError("no weight below 100: 100 ends the analysis, so nothing is judged")
         return steps
 
     @model_validator(mode="after")
@@ -119,6 +121,10 @@ class Scenario(_Model):
             raise ValueError("min_dwell_s exceeds step_s")
         if self.interval_s > self.step_s:
             raise ValueError("interval_s exceeds step_s")
+        if self.warmup_s >= self.step_s:
+            raise ValueError("warmup_s leaves no time for analysis before step_s")
+        if self.interval_s > self.duration_s:
+            raise ValueError("duration_s is shorter than one interval_s: nothing is observed")
         return self
 
     @property
