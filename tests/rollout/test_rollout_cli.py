@@ -59,6 +59,24 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize(
+    ("args", "bound"),
+    [
+        # SQLite holds 64-bit integers: a larger id or limit crashed the query
+        (("rollout", "status", "--id", "99999999999999999999"), "9223372036854775807"),
+        (("audit", "log", "--limit", "99999999999999999999"), "9223372036854775807"),
+        (("rollout", "simulate", "s.toml", "--runs", "99999999999"), "1000000"),
+    ],
+)
+def test_numbers_beyond_what_can_be_done_are_one_line(
+    project: Project, args: tuple[str, ...], bound: str
+) -> None:
+    project.policy(NO_ROLLOUT_POLICY)
+    result = project.run(*args)
+    assert result.code == 2
+    assert f"less than or equal to {bound}" in one_line(result.err)
+
+
 def test_start_without_a_rollout_plan_says_so_in_one_line(project: Project) -> None:
     project.policy(NO_ROLLOUT_POLICY)
     result = project.run("rollout", "start", "--version", "v2", "--baseline", "v1")

@@ -10,7 +10,7 @@ import typer
 
 from gonogo.audit import chain
 from gonogo.cli import output
-from gonogo.cli.common import OutputOption
+from gonogo.cli.common import STORE_INT_MAX, OutputOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.errors import ExitCode
 
@@ -33,7 +33,9 @@ class ExportFormat(StrEnum):
 @app.command()
 def log(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Newest N events.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=STORE_INT_MAX, help="Newest N events.")
+    ] = 50,
     fmt: Annotated[
         LogFormat, typer.Option("--format", "-f", help="Output format.")
     ] = LogFormat.TEXT,

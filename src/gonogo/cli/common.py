@@ -10,6 +10,9 @@ import typer
 from gonogo.cli import settings
 from gonogo.report import Format
 
+#: the largest integer the store (SQLite) holds: a larger id or limit is refused up front
+STORE_INT_MAX = 2**63 - 1
+
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from gonogo.cli import output
-from gonogo.cli.common import OutputOption, ReleaseOption
+from gonogo.cli.common import STORE_INT_MAX, OutputOption, ReleaseOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.rollout_view import LiveView, headline, status_text
 from gonogo.errors import ExitCode, UsageError
@@ -46,6 +46,10 @@ class SimulateFormat(StrEnum):
     JSON = "json"
 
 
+#: the most seeded runs one simulation takes (beyond it a typo, not a plan)
+MAX_RUNS = 1_000_000
+
+
 @app.command()
 def simulate(
     scenario: Annotated[
@@ -54,7 +58,12 @@ def simulate(
     judge: Annotated[
         JudgeKind, typer.Option("--judge", "-j", help="The judge to run.", case_sensitive=False)
     ] = JudgeKind.SEQUENTIAL,
-    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of seeded runs.")] = 100,
+    runs: Annotated[
+        int,
+        typer.Option(
+            "--runs", "-n", min=1, max=MAX_RUNS, help="Number of seeded runs (at most a million)."
+        ),
+    ] = 100,
     fmt: Annotated[
         SimulateFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = SimulateFormat.TEXT,
@@ -115,7 +124,13 @@ FormatChoice = Annotated[
 ]
 RolloutIdOption = Annotated[
     int | None,
-    typer.Option("--id", metavar="N", min=1, help="The rollout (default: the latest one)."),
+    typer.Option(
+        "--id",
+        metavar="N",
+        min=1,
+        max=STORE_INT_MAX,
+        help="The rollout (default: the latest one).",
+    ),
 ]
 
 
