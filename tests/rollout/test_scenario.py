@@ -51,6 +51,11 @@ def _raw(**changes: object) -> dict[str, object]:
         ({"steps": [50, 10]}, "steps: weights must increase"),
         ({"steps": [0]}, "steps: every weight"),
         ({"steps": [100]}, "steps: no weight below 100"),
+        ({"seed": -5}, "seed: Input should be greater than or equal to 0"),
+        (
+            {"canary": {"error_rate": 0.1, "latency": LOGNORMAL, "regression_at_s": 500}},
+            "(top level): canary.regression_at_s 500 is not before duration_s 300",
+        ),
         ({"warmup_s": 600}, "(top level): warmup_s leaves no time"),
         ({"duration_s": 0.5}, "(top level): duration_s is shorter than one interval_s"),
         ({"rps": -1}, "rps"),

@@ -90,7 +90,7 @@ class Scenario(_Model):
     """One simulated rollout."""
 
     name: str = Field(min_length=1)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0)
     duration_s: float = Field(gt=0)
     rps: float = Field(gt=0, le=1e9)
     diurnal_amplitude: float = Field(default=0.0, ge=0, lt=1)
@@ -125,6 +125,12 @@ class Scenario(_Model):
             raise ValueError("warmup_s leaves no time for analysis before step_s")
         if self.interval_s > self.duration_s:
             raise ValueError("duration_s is shorter than one interval_s: nothing is observed")
+        onset = self.canary.regression_at_s
+        if onset is not None and onset >= self.duration_s:
+            raise ValueError(
+                f"canary.regression_at_s {onset:g} is not before duration_s "
+                f"{self.duration_s:g}: the canary would never regress"
+            )
         return self
 
     @property
