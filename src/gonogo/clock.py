@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
+#: the longest timeout or wait a setting may ask for, a day (select and socket timeouts
+#: overflow somewhere past three weeks; no single command or request should wait that long)
+MAX_WAIT_S = 86_400
+
 
 class Clock(Protocol):
     """Something that tells the time (timezone-aware UTC)."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.policy.credentials import Security
 from gonogo.policy.environments import EnvPolicy
 from gonogo.rollout.plan import RolloutPlan
@@ -93,7 +94,7 @@ class Criterion(_Frozen):
     weight: float = Field(default=1.0, gt=0)
     applies_if: AppliesIf | None = None
     source: Literal["run", "ingest"] = "run"
-    timeout: float = Field(default=300.0, gt=0, le=86_400)
+    timeout: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
 
     @field_validator("params")
     @classmethod

@@ -39,6 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.analysis.guardrails import Guardrail
 from gonogo.rollout.analysis.interface import Direction, JudgeError, MetricKind
 from gonogo.rollout.analysis.metrics import (
@@ -66,7 +67,7 @@ class StagingPlan(_Frozen):
     gates: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")], ...] = ()
     smoke_requests: int = Field(default=10, ge=0, le=100_000)
     smoke_path: Annotated[str, Field(pattern=r"^/")] = "/"
-    timeout_s: float = Field(default=600.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=600.0, gt=0, le=MAX_WAIT_S)
 
 
 class StepPlan(_Frozen):
@@ -77,14 +78,19 @@ class StepPlan(_Frozen):
     min_dwell_s: float = Field(default=0.0, ge=0)
     max_dwell_s: float = Field(default=600.0, gt=0)
 
-    @model_validator(mode="after")
-    def _dwell(self) -> StepPlan:
-        hundredths = self.weight * 100
+    @field_validator("weight")
+    @classmethod
+    def _hundredths(cls, weight: float) -> float:
+        hundredths = weight * 100
         if abs(hundredths - round(hundredths)) > 1e-6:
             raise ValueError(
-                f"weight {self.weight:g} has more than two decimals: the routers split "
+                f"weight {weight:g} has more than two decimals: the routers split "
                 "traffic in hundredths of a percent (e.g. 0.25)"
             )
+        return weight
+
+    @model_validator(mode="after")
+    def _dwell(self) -> StepPlan:
         if self.min_dwell_s > self.max_dwell_s:
             raise ValueError(
                 f"min_dwell_s {self.min_dwell_s:g} exceeds max_dwell_s {self.max_dwell_s:g}"

@@ -144,8 +144,9 @@ class BucketCounts:
                 blocks[index // size] += count
         else:
             for index, raw in histogram.counts.items():
-                counts[index] += raw * sign
-                blocks[index // size] += raw * sign
+                count = raw * sign
+                counts[index] += count
+                blocks[index // size] += count
         self.total += sign * sum(histogram.counts.values())
         if self._running is not None:
             self._forget()

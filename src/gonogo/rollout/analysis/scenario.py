@@ -116,7 +116,7 @@ class Scenario(_Model):
         return steps
 
     @model_validator(mode="after")
-    def _dwell(self) -> Self:
+    def _timings(self) -> Self:
         if self.min_dwell_s > self.step_s:
             raise ValueError("min_dwell_s exceeds step_s")
         if self.interval_s > self.step_s:

@@ -25,6 +25,7 @@ from typing import IO, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gonogo.checks.command import kill_group
+from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
 from gonogo.rollout.deploy.support import (
     check_template,
@@ -68,9 +69,9 @@ class CommandDeployerConfig(_Frozen):
     """per variant, the address that serves it (placeholders {version} {variant})"""
     health: str | list[str] | None = None
     """a URL path (a string starting with /) or a command (a list); exit 0 is healthy"""
-    timeout_s: float = Field(default=300.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=300.0, gt=0, le=MAX_WAIT_S)
     """deadline of each command, and of the wait for health after deploy and promote"""
-    health_timeout_s: float = Field(default=10.0, gt=0, le=86_400)
+    health_timeout_s: float = Field(default=10.0, gt=0, le=MAX_WAIT_S)
     """deadline of one health check (request or command)"""
     env: dict[str, str] = Field(default_factory=dict)
     """added to the commands' environment; values never appear in messages"""

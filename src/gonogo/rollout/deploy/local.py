@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
 from gonogo.rollout.deploy.support import (
     ProcStat,
@@ -70,11 +71,11 @@ class LocalDeployerConfig(_Frozen):
     env: dict[str, str] = Field(default_factory=dict)
     """environment for every version (templated like the command)"""
     health_path: str = "/healthz"
-    health_timeout_s: float = Field(default=60.0, gt=0, le=86_400)
+    health_timeout_s: float = Field(default=60.0, gt=0, le=MAX_WAIT_S)
     """how long :meth:`LocalDeployer.deploy` waits for the first 200"""
-    probe_timeout_s: float = Field(default=5.0, gt=0, le=86_400)
+    probe_timeout_s: float = Field(default=5.0, gt=0, le=MAX_WAIT_S)
     """timeout of one health request"""
-    stop_grace_s: float = Field(default=5.0, ge=0, le=86_400)
+    stop_grace_s: float = Field(default=5.0, ge=0, le=MAX_WAIT_S)
     """between SIGTERM and SIGKILL when a process is stopped"""
     host: str = "127.0.0.1"
 

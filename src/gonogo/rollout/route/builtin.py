@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import h11
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.analysis.histogram import LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import VariantSample
 from gonogo.rollout.deploy.interface import Backend, Variant
@@ -94,7 +95,7 @@ class BuiltinRouterConfig(BaseModel):
     type: Literal["builtin"] = "builtin"
     listen: str = "127.0.0.1:0"
     """host:port clients send traffic to; port 0 picks a free port"""
-    upstream_timeout_s: float = Field(default=30.0, gt=0, le=86_400)
+    upstream_timeout_s: float = Field(default=30.0, gt=0, le=MAX_WAIT_S)
     """how long one upstream request may take before the client gets 504"""
 
     @field_validator("listen")

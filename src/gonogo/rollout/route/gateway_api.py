@@ -30,6 +30,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.errors import one_line
 from gonogo.rollout.deploy.interface import Backend
 from gonogo.rollout.errors import RouterError
@@ -79,7 +80,7 @@ class GatewayApiRouterConfig(BaseModel):
     service_account_dir: Path = SERVICE_ACCOUNT_DIR
     """in-cluster: where the ServiceAccount's token and ca.crt are mounted"""
     api_version: Literal["v1", "v1beta1"] = "v1"
-    timeout_s: float = Field(default=30.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=30.0, gt=0, le=MAX_WAIT_S)
 
     @field_validator("kubeconfig", "context")
     @classmethod

@@ -52,6 +52,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend
 from gonogo.rollout.errors import RouterError
 from gonogo.rollout.route.nginx_conf import (
@@ -84,7 +85,7 @@ class NginxRouterConfig(BaseModel):
         "$request_id"
     )
     """what split_clients hashes: $request_id splits per request, a cookie makes it sticky"""
-    timeout_s: float = Field(default=30.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=30.0, gt=0, le=MAX_WAIT_S)
     """how long an nginx command, a start, a reload confirmation or a stop may take"""
     state_dir: Path | None = None
     """managed: nginx.conf, pid, logs and temp files (default: the rollout state dir/nginx)"""

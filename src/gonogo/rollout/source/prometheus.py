@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Literal, Self
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gonogo.clock import MAX_WAIT_S
 from gonogo.errors import one_line
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import Moments, VariantSample
@@ -119,7 +120,7 @@ class PrometheusSourceConfig(_Model):
     """extra numeric metrics by name (the name a ``mean`` metric or guardrail uses)"""
     latency_unit: Literal["s", "ms"] = "s"
     """the unit of the ``le`` labels"""
-    timeout_s: float = Field(default=10.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=10.0, gt=0, le=MAX_WAIT_S)
     headers: dict[str, str] = Field(default_factory=dict)
     """extra request headers (e.g. X-Scope-OrgID); no credentials: see bearer_token_env"""
     bearer_token_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
