@@ -59,10 +59,12 @@ tolerance_abs = 0.05
 """
 
 
-def steps_toml(weights: tuple[float, ...], *, min_dwell: float, max_dwell: float) -> str:
+def steps_toml(
+    weights: tuple[float, ...], *, min_dwell: float, max_dwell: float, warmup: float = 0.0
+) -> str:
     """``[[rollout.steps]]`` tables."""
     return "".join(
-        f"\n[[rollout.steps]]\nweight = {w:g}\nwarmup_s = 0\n"
+        f"\n[[rollout.steps]]\nweight = {w:g}\nwarmup_s = {warmup:g}\n"
         f"min_dwell_s = {min_dwell:g}\nmax_dwell_s = {max_dwell:g}\n"
         for w in weights
     )
@@ -89,6 +91,7 @@ class RolloutProject:
         weights: tuple[float, ...] = (20, 50),
         min_dwell: float = 1.0,
         max_dwell: float = 30.0,
+        warmup: float = 0.0,
         interval: float = 0.3,
         canary: dict[str, list[str]] | None = None,
         metrics: str = LENIENT_METRICS,
@@ -98,7 +101,13 @@ class RolloutProject:
         max_inconclusive: int = 1,
         max_source_errors: int = 3,
     ) -> None:
-        """The policy: a staging gate, the plan, the sample service as both variants."""
+        """The policy: a staging gate, the plan, the sample service as both variants.
+
+        ``warmup`` (seconds of each step the comparisons ignore) is for tests that compare
+        latency and expect no rollback: the proxy's pool of connections to a canary that
+        just got its share is cold, so its first requests are slower, more so on a loaded
+        machine, and the tests would rightly see that as a regression.
+        """
         versions = "".join(
             f"\n[rollout.deployer.versions.{v}]\nargs = {json.dumps(args)}\n"
             for v, args in (canary or {}).items()
@@ -133,7 +142,7 @@ max_source_errors = {max_source_errors}
 gates = ["staging"]
 smoke_requests = 3
 smoke_path = "/healthz"
-{steps_toml(weights, min_dwell=min_dwell, max_dwell=max_dwell)}
+{steps_toml(weights, min_dwell=min_dwell, max_dwell=max_dwell, warmup=warmup)}
 {metrics}
 {extra}
 

@@ -34,7 +34,7 @@ def canary_pid(project: RolloutProject) -> int:
 def test_a_healthy_canary_is_promoted_step_by_step(
     rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rollout_project.write(weights=(20, 50), max_inconclusive=3)
+    rollout_project.write(weights=(20, 50), warmup=2, max_inconclusive=3)
     rollout_project.load()
     code = run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1")
     out = capsys.readouterr().out
@@ -156,7 +156,7 @@ def test_an_unreachable_metric_source_rolls_back_past_its_limit(
 def test_abort_from_another_process_rolls_back_the_running_rollout(
     rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rollout_project.write(weights=(20,), min_dwell=60, max_dwell=120)
+    rollout_project.write(weights=(20,), min_dwell=60, max_dwell=120, warmup=2)
     rollout_project.load()
     controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
     rollout_project.wait(lambda r: r.state is RolloutState.CANARY and r.weight == 20, "step 1")
