@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
-
 from gonogo.errors import GonogoError
 from gonogo.gates.results import EvidenceRef, Scalar, SignoffState, Status, Verdict
+from gonogo.strict import StrictModel
 
 
 class CheckError(GonogoError):
@@ -28,10 +27,8 @@ class NotReported(CheckError):
     """The evidence a check reads has not been produced yet; the result is *not_reported*."""
 
 
-class CheckParams(BaseModel):
+class CheckParams(StrictModel):
     """Base of every check's parameter model: strict and frozen."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ import re
 from collections.abc import Collection
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from gonogo.strict import StrictModel
 
 _ROLE = r"^[a-z][a-z0-9_-]*$"
 CREDENTIAL_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
@@ -29,11 +31,7 @@ DEFAULT_MAX_AGE_DAYS = 90
 DEFAULT_VAULT_TOKEN_ENV = "VAULT_TOKEN"  # noqa: S105 - the name of a variable, not a token
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class Credential(_Frozen):
+class Credential(StrictModel):
     """One credential used in development or test: who owns it, how old it may get, where
     it lives and where its rotation date is read."""
 
@@ -54,7 +52,7 @@ class Credential(_Frozen):
         return self
 
 
-class Security(_Frozen):
+class Security(StrictModel):
     """Security settings: defaults of the credentials ledger, Vault's address, the credentials."""
 
     credential_owner: Role | None = None

@@ -33,19 +33,16 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gonogo.errors import ConfigError
+from gonogo.strict import StrictModel
 
 _ENV_NAME = r"^[a-z][a-z0-9_-]*$"
 EnvName = Annotated[str, Field(pattern=_ENV_NAME, max_length=64)]
 Command = Annotated[str, Field(min_length=1)]
 Pattern = Annotated[str, Field(min_length=1)]
 ToggleName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$", max_length=128)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class ParityKind(StrEnum):
@@ -68,7 +65,7 @@ class ParityKind(StrEnum):
     """An object, container or chart dependency one environment has and the other lacks."""
 
 
-class EnvSources(_Frozen):
+class EnvSources(StrictModel):
     """Where every environment's definitions are found: globs, ``{env}`` its name."""
 
     env_files: tuple[Pattern, ...] = (
@@ -102,7 +99,7 @@ class EnvSources(_Frozen):
         return patterns
 
 
-class Environment(_Frozen):
+class Environment(StrictModel):
     """One environment: its commands, its toggles, and where it is defined if not by default.
 
     ``env_files``, ``kubernetes`` and ``helm_values`` replace the ``[env.sources]``
@@ -120,7 +117,7 @@ class Environment(_Frozen):
     helm_values: tuple[Pattern, ...] | None = None
 
 
-class ParityAllow(_Frozen):
+class ParityAllow(StrictModel):
     """A difference the policy accepts, with the reason.
 
     ``key`` is a glob matched against the whole key of a difference
@@ -156,7 +153,7 @@ def key_matches(pattern: str, key: str) -> bool:
     return fnmatchcase(key, pattern) or fnmatchcase(key, "*." + pattern)
 
 
-class Parity(_Frozen):
+class Parity(StrictModel):
     """How ``gonogo env diff`` and the ``env-parity`` check compare two environments."""
 
     values: Literal["flags", "all"] = "flags"
@@ -164,7 +161,7 @@ class Parity(_Frozen):
     allow: tuple[ParityAllow, ...] = ()
 
 
-class EnvPolicy(_Frozen):
+class EnvPolicy(StrictModel):
     """The ``[env]`` section; see the module docstring."""
 
     runbook: Annotated[str, Field(min_length=1)] = "RUNBOOK.md"

@@ -12,12 +12,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.policy.credentials import Security
 from gonogo.policy.environments import EnvPolicy
 from gonogo.rollout.plan import RolloutPlan
+from gonogo.strict import StrictModel
 
 IDENT = r"^[a-z][a-z0-9_-]*$"
 ident_pattern = re.compile(IDENT)
@@ -43,11 +44,6 @@ class LocatedErrors(ValueError):
         self.problems = problems
 
 
-class _Frozen(BaseModel):
-    # nan and inf have no JSON form, and the policy's digest is taken over its JSON
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
 class Aggregation(StrEnum):
     """How a gate combines its criteria."""
 
@@ -55,7 +51,7 @@ class Aggregation(StrEnum):
     WEIGHTED = "weighted"
 
 
-class Threshold(_Frozen):
+class Threshold(StrictModel):
     """The bar a criterion's measured value must clear.
 
     Absolute: ``min`` and/or ``max``. Relative: ``relative_to = "last_pass"``
@@ -75,13 +71,13 @@ class Threshold(_Frozen):
         return self
 
 
-class AppliesIf(_Frozen):
+class AppliesIf(StrictModel):
     """A criterion applies only when one of these globs matches a path in the project."""
 
     exists: tuple[str, ...] = Field(min_length=1)
 
 
-class Criterion(_Frozen):
+class Criterion(StrictModel):
     """One measurable criterion of a gate."""
 
     id: Ident
@@ -114,7 +110,7 @@ def _has_non_finite(value: Any) -> bool:
     return False
 
 
-class Gate(_Frozen):
+class Gate(StrictModel):
     """A named set of criteria with owner roles who sign off."""
 
     id: Ident
@@ -152,7 +148,7 @@ class Gate(_Frozen):
         return self
 
 
-class Waiver(_Frozen):
+class Waiver(StrictModel):
     """A time-boxed exception for one criterion, approved by an owner role."""
 
     criterion: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*\.[a-z][a-z0-9_-]*$")]
@@ -168,7 +164,7 @@ class Waiver(_Frozen):
         return value
 
 
-class Signing(_Frozen):
+class Signing(StrictModel):
     """Optional cryptographic sign-offs (ssh-keygen -Y, git's allowed_signers)."""
 
     allowed_signers: str | None = None
@@ -176,7 +172,7 @@ class Signing(_Frozen):
     namespace: str = "gonogo-signoff"
 
 
-class DepsException(_Frozen):
+class DepsException(StrictModel):
     """An approved, time-boxed exception for one vulnerability advisory (id or alias)."""
 
     id: Annotated[str, Field(min_length=3, max_length=128, pattern=r"^\S+$")]
@@ -192,7 +188,7 @@ class DepsException(_Frozen):
         return value
 
 
-class Deps(_Frozen):
+class Deps(StrictModel):
     """Dependency-vulnerability audit: threshold, unscored advisories, database, exceptions."""
 
     threshold: Literal["low", "medium", "high", "critical"] = "high"
@@ -201,14 +197,14 @@ class Deps(_Frozen):
     exceptions: tuple[DepsException, ...] = ()
 
 
-class Project(_Frozen):
+class Project(StrictModel):
     """Project-level settings."""
 
     name: Annotated[str, Field(min_length=1)]
     jobs: int = Field(default=4, ge=1, le=64)
 
 
-class Policy(_Frozen):
+class Policy(StrictModel):
     """The whole release policy."""
 
     version: Literal[1] = 1

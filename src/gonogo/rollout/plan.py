@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.analysis.guardrails import Guardrail
@@ -48,15 +48,12 @@ from gonogo.rollout.analysis.metrics import (
     default_metrics,
     group_clash,
 )
+from gonogo.strict import StrictModel
 
 _NAME = r"^[a-z][a-z0-9_.-]*$"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class StagingPlan(_Frozen):
+class StagingPlan(StrictModel):
     """Checks the candidate passes before any production traffic reaches it.
 
     The candidate is deployed as the canary with 0% of the traffic; ``gates`` are run by
@@ -70,7 +67,7 @@ class StagingPlan(_Frozen):
     timeout_s: float = Field(default=600.0, gt=0, le=MAX_WAIT_S)
 
 
-class StepPlan(_Frozen):
+class StepPlan(StrictModel):
     """One canary step: the canary's share of traffic in percent and its timings."""
 
     weight: float = Field(gt=0, lt=100)
@@ -103,7 +100,7 @@ class StepPlan(_Frozen):
         return self
 
 
-class MetricPlan(_Frozen):
+class MetricPlan(StrictModel):
     """One metric compared between canary and baseline.
 
     ``kind``: ``errors`` (error share), ``latency`` (a quantile, ``quantile`` in (0, 1), or
@@ -155,7 +152,7 @@ class MetricPlan(_Frozen):
         )
 
 
-class GuardrailPlan(_Frozen):
+class GuardrailPlan(StrictModel):
     """A hard limit on the canary: ``error_rate``, ``latency_pNN`` (ms) or a mean metric."""
 
     metric: Annotated[str, Field(pattern=_NAME, max_length=64)]
@@ -194,14 +191,14 @@ def default_metric_plans() -> tuple[MetricPlan, ...]:
     )
 
 
-class ComponentPlan(_Frozen):
+class ComponentPlan(StrictModel):
     """A deployer, router or metric source: its ``type`` and that type's own settings.
 
     The settings are validated by the implementation's config model when the rollout is
     built (``gonogo policy validate`` does it too), so each type documents its own keys.
     """
 
-    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+    model_config = ConfigDict(extra="allow")  # the rest of StrictModel's settings hold
 
     type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
 
@@ -210,7 +207,7 @@ class ComponentPlan(_Frozen):
         return self.model_dump()
 
 
-class RolloutPlan(_Frozen):
+class RolloutPlan(StrictModel):
     """The ``[rollout]`` section; see the module docstring."""
 
     judge: Literal["sequential", "mannwhitney", "threshold"] = "sequential"

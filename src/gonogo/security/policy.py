@@ -11,28 +11,25 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from gonogo.checks.interface import CheckParams
 from gonogo.security.findings import SecurityInputError, Severity
+from gonogo.strict import StrictModel
 
 M = TypeVar("M", bound=BaseModel)
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class Endpoint(_Model):
+class Endpoint(StrictModel):
     """A protected endpoint: it must refuse requests without valid credentials."""
 
     path: str = Field(min_length=1)
     method: Method = "GET"
 
 
-class LoginSpec(_Model):
+class LoginSpec(StrictModel):
     """How to log in: the endpoint, and the environment variables holding the credentials."""
 
     path: str = "/login"
@@ -55,7 +52,7 @@ class LoginSpec(_Model):
         return self
 
 
-class AuthSpec(_Model):
+class AuthSpec(StrictModel):
     """How to obtain valid credentials: a login endpoint, or a token in an environment variable."""
 
     login: LoginSpec | None = None
@@ -70,21 +67,21 @@ class AuthSpec(_Model):
         return self
 
 
-class JwtSpec(_Model):
+class JwtSpec(StrictModel):
     """What the probe needs to forge expired and wrong-audience tokens."""
 
     secret_env: str | None = None
     """Environment variable holding the HMAC key (HS256/384/512) of the staging service."""
 
 
-class LogoutSpec(_Model):
+class LogoutSpec(StrictModel):
     """The logout endpoint; after it, the old session must be refused."""
 
     path: str = Field(min_length=1)
     method: Method = "POST"
 
 
-class MalformedRequest(_Model):
+class MalformedRequest(StrictModel):
     """A request with malformed input: it must get a 4xx (never a 5xx)."""
 
     path: str = Field(min_length=1)
@@ -120,7 +117,7 @@ class HttpProbeParams(ProbeSettings):
     fail_on: Severity = Severity.LOW
 
 
-class AuditRequest(_Model):
+class AuditRequest(StrictModel):
     """The request that should produce an audit event."""
 
     action: Literal["request", "login", "logout"] = "request"
@@ -131,7 +128,7 @@ class AuditRequest(_Model):
     authenticated: bool = False
 
 
-class AuditEventSpec(_Model):
+class AuditEventSpec(StrictModel):
     """An event the service must write one structured audit line for."""
 
     event: str = Field(min_length=1)
@@ -154,7 +151,7 @@ class AuditLogSettings(CheckParams):
     timeout: float = Field(default=10.0, gt=0, le=300)
 
 
-class HookSpec(_Model):
+class HookSpec(StrictModel):
     """An incident hook to send a test event to."""
 
     name: str = Field(min_length=1)

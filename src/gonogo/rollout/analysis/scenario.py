@@ -33,20 +33,17 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gonogo.rollout.analysis.interface import JudgeError
+from gonogo.strict import StrictModel
 
 
 class ScenarioError(JudgeError):
     """A scenario file is unreadable or invalid."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class LatencySpec(_Model):
+class LatencySpec(StrictModel):
     """A latency distribution given by its median and its spread."""
 
     dist: Literal["lognormal", "gamma", "pareto"]
@@ -71,7 +68,7 @@ class LatencySpec(_Model):
         return self
 
 
-class VariantSpec(_Model):
+class VariantSpec(StrictModel):
     """How one variant behaves."""
 
     error_rate: float = Field(ge=0, le=1)
@@ -86,7 +83,7 @@ class CanarySpec(VariantSpec):
     cold_start_factor: float = Field(default=1.0, ge=1)
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """One simulated rollout."""
 
     name: str = Field(min_length=1)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from gonogo.checks.command import kill_group
 from gonogo.clock import MAX_WAIT_S
@@ -40,6 +40,7 @@ from gonogo.rollout.deploy.support import (
     split_command,
 )
 from gonogo.rollout.errors import DeployError
+from gonogo.strict import StrictModel
 
 __all__ = ["CommandDeployer", "CommandDeployerConfig"]
 
@@ -51,11 +52,7 @@ _LOG_BYTES = 1024 * 1024
 _STATE_FORMAT = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class CommandDeployerConfig(_Frozen):
+class CommandDeployerConfig(StrictModel):
     """``[rollout.deployer]`` with ``type = "command"``."""
 
     type: Literal["command"] = "command"
@@ -100,13 +97,13 @@ class _Outcome:
     """its last line on stderr, masked"""
 
 
-class _Saved(_Frozen):
+class _Saved(StrictModel):
     version: str
     url: str
     ready: bool
 
 
-class _SavedState(_Frozen):
+class _SavedState(StrictModel):
     type: Literal["command"]
     format: Literal[1]
     variants: dict[Variant, _Saved]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
@@ -41,6 +41,7 @@ from gonogo.rollout.deploy.support import (
     stop_group,
 )
 from gonogo.rollout.errors import DeployError
+from gonogo.strict import StrictModel
 
 __all__ = ["LocalDeployer", "LocalDeployerConfig", "LocalVersion"]
 
@@ -49,18 +50,14 @@ _POLL_S = 0.1
 _STATE_FORMAT = 1
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class LocalVersion(_Frozen):
+class LocalVersion(StrictModel):
     """What one version adds to the command: extra arguments and environment."""
 
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
 
 
-class LocalDeployerConfig(_Frozen):
+class LocalDeployerConfig(StrictModel):
     """``[rollout.deployer]`` with ``type = "local"``."""
 
     type: Literal["local"] = "local"
@@ -103,7 +100,7 @@ class _Process:
         return Backend(self.variant, self.version, self.url)
 
 
-class _Saved(_Frozen):
+class _Saved(StrictModel):
     version: str
     pid: int = Field(gt=0)
     started: int = Field(ge=0)
@@ -112,7 +109,7 @@ class _Saved(_Frozen):
     log: str
 
 
-class _SavedState(_Frozen):
+class _SavedState(StrictModel):
     type: Literal["local"]
     format: Literal[1]
     variants: dict[Variant, _Saved]

@@ -29,7 +29,7 @@ from typing import ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 import h11
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.analysis.histogram import LatencyHistogram, bucket_of
@@ -37,6 +37,7 @@ from gonogo.rollout.analysis.interface import VariantSample
 from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import RouterError
 from gonogo.rollout.route.upstream import Origin, UpstreamError, UpstreamPool
+from gonogo.strict import StrictModel
 
 __all__ = ["BuiltinRouter", "BuiltinRouterConfig", "parse_listen"]
 
@@ -87,10 +88,8 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, port
 
 
-class BuiltinRouterConfig(BaseModel):
+class BuiltinRouterConfig(StrictModel):
     """``[rollout.router]`` with ``type = "builtin"``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     type: Literal["builtin"] = "builtin"
     listen: str = "127.0.0.1:0"

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.errors import one_line
@@ -42,6 +42,7 @@ from gonogo.rollout.route.kube_auth import (
     kubeconfig_path,
 )
 from gonogo.rollout.route.nginx_conf import check_percent
+from gonogo.strict import StrictModel
 
 __all__ = ["GatewayApiRouter", "GatewayApiRouterConfig"]
 
@@ -53,10 +54,8 @@ _NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
 _CONFLICT_RETRIES = 5
 
 
-class GatewayApiRouterConfig(BaseModel):
+class GatewayApiRouterConfig(StrictModel):
     """``[rollout.router]`` with ``type = "gateway-api"``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     type: Literal["gateway-api"] = "gateway-api"
     namespace: Annotated[str, Field(pattern=_NAME, max_length=63)] | None = None

@@ -50,7 +50,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend
@@ -66,14 +66,13 @@ from gonogo.rollout.route.nginx_conf import (
     render_managed,
 )
 from gonogo.rollout.route.nginx_proc import alive, children, one_line, reload_outcome, run
+from gonogo.strict import StrictModel
 
 __all__ = ["NginxRouter", "NginxRouterConfig"]
 
 
-class NginxRouterConfig(BaseModel):
+class NginxRouterConfig(StrictModel):
     """``[rollout.router]`` with ``type = "nginx"``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     type: Literal["nginx"] = "nginx"
     mode: Literal["managed", "external"] = "managed"

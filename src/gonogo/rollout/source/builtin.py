@@ -11,20 +11,17 @@ from __future__ import annotations
 import time
 from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict
-
 from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import SourceError
 from gonogo.rollout.route.builtin import BuiltinRouter
 from gonogo.rollout.source.interface import Snapshot
+from gonogo.strict import StrictModel
 
 __all__ = ["BuiltinSource", "BuiltinSourceConfig"]
 
 
-class BuiltinSourceConfig(BaseModel):
+class BuiltinSourceConfig(StrictModel):
     """``[rollout.source]`` with ``type = "builtin"`` (it has no other keys)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     type: Literal["builtin"] = "builtin"
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, Self
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.errors import one_line
@@ -44,6 +44,7 @@ from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import SourceError
 from gonogo.rollout.source.interface import Snapshot
 from gonogo.security.httpclient import redact_url
+from gonogo.strict import StrictModel
 
 __all__ = [
     "PrometheusMetricQueries",
@@ -67,11 +68,7 @@ def _check_template(template: str) -> str:
     return template
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class PrometheusQueries(_Model):
+class PrometheusQueries(StrictModel):
     """The three standard queries, as templates."""
 
     requests: str = 'sum(sample_requests_total{version="{version}"})'
@@ -92,7 +89,7 @@ class PrometheusQueries(_Model):
         return _check_template(value) if value else None
 
 
-class PrometheusMetricQueries(_Model):
+class PrometheusMetricQueries(StrictModel):
     """One extra numeric metric: the sum and count of its values (and of their squares).
 
     Without ``sum_sq`` the variance is unknown: guardrails and means still work, but the
@@ -109,7 +106,7 @@ class PrometheusMetricQueries(_Model):
         return _check_template(value) if value is not None else None
 
 
-class PrometheusSourceConfig(_Model):
+class PrometheusSourceConfig(StrictModel):
     """``[rollout.source]`` with ``type = "prometheus"``."""
 
     type: Literal["prometheus"] = "prometheus"
