@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -84,6 +85,18 @@ def test_a_regressed_canary_is_rolled_back_and_taken_down(
     assert record is not None and record.weight == 0.0
     assert refuses(record.components["canary"]["url"])  # the deployer took it down
     assert rollout_project.audit_ok()
+    # the same story as Markdown and as an HTML page
+    assert run(rollout_project, "rollout", "status", "-f", "markdown") == 0
+    page = capsys.readouterr().out
+    assert page.startswith("# Rollout #1: v2 over v1\n")
+    assert "❌ **rolled back**: " in page
+    assert "| canary | " in page and "| decision: rollback | 20 |" in page
+    assert "| weight | 0 | 20% → 0% |" in page
+    assert run(rollout_project, "rollout", "status", "-f", "html") == 0
+    html = ET.fromstring(capsys.readouterr().out)  # noqa: S314 - our own output
+    cells = [["".join(td.itertext()) for td in tr] for tr in html.iter("tr")]
+    assert ["state", "rolled back"] in cells
+    assert any(row[1:3] == ["decision: rollback", "20"] for row in cells)
 
 
 def test_a_canary_that_dies_is_rolled_back(rollout_project: RolloutProject) -> None:

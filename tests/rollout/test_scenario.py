@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,23 @@ def test_simulate_prints_a_text_summary_and_is_seeded(tmp_path: Path) -> None:
     assert first.output == second.output
     assert "scenario errors-5x: regression; judge oracle, 2 runs" in first.output
     assert "detected             100.0%" in first.output
+
+
+def test_simulate_renders_markdown_and_html_with_the_same_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    runner = CliRunner()
+    args = ["simulate", str(path), "--judge", "oracle", "--runs", "2", "--format"]
+    markdown = runner.invoke(app, [*args, "markdown"])
+    html = runner.invoke(app, [*args, "html"])
+
+    assert markdown.exit_code == 0 and html.exit_code == 0
+    assert markdown.output.startswith("# Simulation: errors-5x, judge oracle\n")
+    assert "| runs | 2 |" in markdown.output
+    assert "| detected | 100.00% |" in markdown.output
+    page = ET.fromstring(html.output)  # noqa: S314 - our own output
+    cells = [["".join(td.itertext()) for td in tr] for tr in page.iter("tr")]
+    assert ["detected", "100.00%"] in cells
 
 
 def test_simulate_refuses_a_bad_scenario_with_its_key(tmp_path: Path) -> None:

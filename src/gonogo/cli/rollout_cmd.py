@@ -17,6 +17,14 @@ from gonogo.cli.common import STORE_INT_MAX, OutputOption, ReleaseOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.rollout_view import LiveView, headline, status_text
 from gonogo.errors import ExitCode, UsageError
+from gonogo.report.rollout import (
+    rollout_html,
+    rollout_markdown,
+    rollouts_html,
+    rollouts_markdown,
+    simulation_html,
+    simulation_markdown,
+)
 from gonogo.rollout import components, state
 from gonogo.rollout.analysis.interface import JudgeKind
 from gonogo.rollout.analysis.scenario import load_scenario
@@ -44,6 +52,8 @@ class SimulateFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 #: the most seeded runs one simulation takes (beyond it a typo, not a plan)
@@ -74,6 +84,10 @@ def simulate(
     report = run_simulation(loaded, judge, runs)
     if fmt is SimulateFormat.JSON:
         text = json.dumps(report.to_json(), indent=2)
+    elif fmt is SimulateFormat.MARKDOWN:
+        text = simulation_markdown(report.to_json())
+    elif fmt is SimulateFormat.HTML:
+        text = simulation_html(report.to_json())
     else:
         text = render_text(report)
     output.emit(text, out)
@@ -117,6 +131,8 @@ class RolloutFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 FormatChoice = Annotated[
@@ -203,9 +219,22 @@ def _on_sigterm(stop: threading.Event) -> Any:
     return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
 
 
+def _document(ws: Workspace, record: RolloutRecord, fmt: RolloutFormat) -> str | None:
+    """The rollout in ``fmt``, or None for text (each command words its own)."""
+    if fmt is RolloutFormat.TEXT:
+        return None
+    doc = rollout_json(ws, record)
+    if fmt is RolloutFormat.MARKDOWN:
+        return rollout_markdown(doc)
+    if fmt is RolloutFormat.HTML:
+        return rollout_html(doc)
+    return json.dumps(doc, indent=2)
+
+
 def _finish(ws: Workspace, record: RolloutRecord, fmt: RolloutFormat, out: Path | None) -> int:
-    if fmt is RolloutFormat.JSON:
-        output.emit(json.dumps(rollout_json(ws, record), indent=2), out)
+    document = _document(ws, record, fmt)
+    if document is not None:
+        output.emit(document, out)
     else:
         text = headline(record)
         if record.state.active:
@@ -343,18 +372,19 @@ def status(
             story = [d for d in state.decisions(conn, record.id) if d.action != "continue"]
             latest = state.latest_decision(conn, record.id)
     if show_all:
+        listing = [r.to_json() for r in records]
         if fmt is RolloutFormat.JSON:
-            text = json.dumps(
-                {"schema": ROLLOUT_SCHEMA, "rollouts": [r.to_json() for r in records]}, indent=2
-            )
+            text = json.dumps({"schema": ROLLOUT_SCHEMA, "rollouts": listing}, indent=2)
+        elif fmt is RolloutFormat.MARKDOWN:
+            text = rollouts_markdown(listing)
+        elif fmt is RolloutFormat.HTML:
+            text = rollouts_html(listing)
         else:
             text = "\n".join(headline(r) for r in records) or "no rollouts yet"
         output.emit(text, out)
         return ExitCode.OK
-    if fmt is RolloutFormat.JSON:
-        output.emit(json.dumps(rollout_json(ws, record), indent=2), out)
-    else:
-        output.emit(status_text(record, story, latest), out)
+    document = _document(ws, record, fmt)
+    output.emit(document if document is not None else status_text(record, story, latest), out)
     return ExitCode.OK
 
 

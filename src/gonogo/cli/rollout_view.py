@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from gonogo.report.rollout import fmt_num, fmt_rate
 from gonogo.rollout.controller import Tick
 from gonogo.rollout.state import DecisionRecord, RolloutRecord, RolloutState
 
@@ -19,16 +19,6 @@ _STATE_STYLE = {
     RolloutState.PROMOTED: "bold green",
     RolloutState.ROLLED_BACK: "bold red",
 }
-
-
-def _num(value: Any, fmt: str = "{:.3g}") -> str:
-    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-        return "-"
-    return fmt.format(value)
-
-
-def _rate(value: Any) -> str:
-    return _num(value, "{:.2%}")
 
 
 def headline(record: RolloutRecord) -> str:
@@ -49,8 +39,8 @@ def decision_line(action: str, reason: str, payload: Mapping[str, Any]) -> str:
     numbers = ""
     if base or canary:
         numbers = (
-            f" [errors {_rate(canary.get('error_rate'))} vs {_rate(base.get('error_rate'))}, "
-            f"p99 {_num(canary.get('p99_ms'), '{:.0f}')} vs {_num(base.get('p99_ms'), '{:.0f}')}"
+            f" [errors {fmt_rate(canary.get('error_rate'))} vs {fmt_rate(base.get('error_rate'))}, "
+            f"p99 {fmt_num(canary.get('p99_ms'), '.0f')} vs {fmt_num(base.get('p99_ms'), '.0f')}"
             " ms]"
         )
     return f"{action}: {reason}{numbers}"
@@ -66,11 +56,11 @@ def totals_table(payload: Mapping[str, Any]) -> Table:
         row = totals.get(variant) or {}
         table.add_row(
             variant,
-            _num(row.get("requests"), "{:d}"),
-            _num(row.get("errors"), "{:d}"),
-            _rate(row.get("error_rate")),
-            _num(row.get("p50_ms"), "{:.1f}"),
-            _num(row.get("p99_ms"), "{:.1f}"),
+            fmt_num(row.get("requests"), "d"),
+            fmt_num(row.get("errors"), "d"),
+            fmt_rate(row.get("error_rate")),
+            fmt_num(row.get("p50_ms"), ".1f"),
+            fmt_num(row.get("p99_ms"), ".1f"),
         )
     return table
 
@@ -85,17 +75,17 @@ def findings_table(payload: Mapping[str, Any]) -> Table | None:
         table.add_column(column, justify="left" if column == "metric" else "right")
     for item in findings:
         lower, upper = item.get("lower"), item.get("upper")
-        bounds = f"[{_num(lower, '{:+.1%}')}, {_num(upper, '{:+.1%}')}]"
+        bounds = f"[{fmt_num(lower, '+.1%')}, {fmt_num(upper, '+.1%')}]"
         metric = str(item.get("metric", "?"))
         if item.get("group"):
             metric += f" [{item['group']}]"
         table.add_row(
             Text(metric),  # not markup: "[latency]" is text
-            _num(item.get("baseline")),
-            _num(item.get("canary")),
-            _num(item.get("e_value"), "{:.3g}"),
+            fmt_num(item.get("baseline")),
+            fmt_num(item.get("canary")),
+            fmt_num(item.get("e_value"), ".3g"),
             bounds,
-            _num(item.get("tolerance"), "{:.0%}"),
+            fmt_num(item.get("tolerance"), ".0%"),
         )
     return table
 
