@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from gonogo.report.rollout import demo_markdown
+
 pytestmark = pytest.mark.slow
 
 
@@ -53,6 +55,12 @@ def test_the_demo_rolls_a_regressed_v2_back_with_the_numbers(tmp_path: Path) -> 
     assert events[-1] == "rollout.rolled_back"
     assert "rollout.promoted" not in events
     assert list(tmp_path.glob("gonogo-demo-*")) == []  # its project is cleaned up
+    # the same run as Markdown (what --format markdown prints): gates, outcome, evidence
+    page = demo_markdown(report)
+    assert page.startswith("# Rollout #1: v2 over v1\n")
+    assert "❌ **rolled back**: " in page
+    assert "| gonogo check --gate readiness | 1 |" in page.split("## Gates")[1]
+    assert "| decision: rollback |" in page
 
 
 def test_the_demo_promotes_a_healthy_v2_to_all_traffic(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ import pytest
 
 from gonogo.report.interface import ReportError
 from gonogo.report.rollout import (
+    demo_html,
+    demo_markdown,
     fmt_num,
     rollout_html,
     rollout_markdown,
@@ -233,6 +235,29 @@ def test_a_simulation_in_both_formats() -> None:
 )  # fmt: skip
 def test_numbers_absent_or_not_finite_show_as_a_dash(value: Any, spec: str, shown: str) -> None:
     assert fmt_num(value, spec) == shown
+
+
+def test_the_demo_shows_its_gate_commands_then_the_rollout() -> None:
+    doc = rolled_back()
+    run = {
+        "schema": "gonogo.demo/v1",
+        "outcome": "rolled_back",
+        "steps": [
+            {"step": "check: no-go", "command": "gonogo check --gate readiness", "exit": 1},
+            {"step": "sign", "command": "gonogo signoff readiness --role engineering", "exit": 0},
+        ],
+        "rollout": doc["rollout"],
+        "timeline": doc["timeline"],
+    }
+    page = demo_markdown(run)
+    gates = page.index("## Gates")
+    assert page.index("| check: no-go | gonogo check --gate readiness | 1 |") > gates
+    # the latest decision is the timeline's last one
+    assert page.index("## Latest decision") > gates
+    assert "rollback (regression) at 2026-11-28T10:00:09.000000Z" in page
+    table = rows(parse(demo_html(run)))
+    assert ["sign", "gonogo signoff readiness --role engineering", "0"] in table
+    assert ["state", "rolled back"] in table
 
 
 def test_the_template_ships_inside_the_package() -> None:

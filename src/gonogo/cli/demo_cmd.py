@@ -14,6 +14,7 @@ from gonogo.cli.common import OutputOption
 from gonogo.cli.rollout_view import LiveView
 from gonogo.demo import DemoResult, run_demo
 from gonogo.errors import ExitCode
+from gonogo.report.rollout import demo_html, demo_markdown
 
 
 class DemoFormat(StrEnum):
@@ -21,6 +22,8 @@ class DemoFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def demo(
@@ -64,6 +67,10 @@ def demo(
         )
     if fmt is DemoFormat.JSON:
         output.emit(json.dumps(result.to_json(), indent=2), out)
+    elif fmt is DemoFormat.MARKDOWN:
+        output.emit(demo_markdown(result.to_json()), out)
+    elif fmt is DemoFormat.HTML:
+        output.emit(demo_html(result.to_json()), out)
     else:
         output.emit(render_text(result), out)
     expected = "promoted" if healthy else "rolled_back"

@@ -20,6 +20,8 @@ from gonogo.report.interface import ReportError, clean_text
 from gonogo.report.markdown import escape_inline
 
 __all__ = [
+    "demo_html",
+    "demo_markdown",
     "fmt_num",
     "fmt_rate",
     "rollout_html",
@@ -272,8 +274,8 @@ def _md_heading(text: str) -> str:
     return escape_inline(clean_text(text).replace("\n", " "))
 
 
-def rollout_markdown(doc: Mapping[str, Any]) -> str:
-    """A ``gonogo.rollout/v1`` document as Markdown."""
+def rollout_markdown(doc: Mapping[str, Any], *, sections: Sequence[tuple[str, _Table]] = ()) -> str:
+    """A ``gonogo.rollout/v1`` document as Markdown (``sections``: more tables, first)."""
     view = _rollout(doc)
     lines = [f"# {_md_heading(view.title)}", ""]
     head = f"{view.marker} **{escape_inline(_state_word(view.state))}**"
@@ -281,6 +283,8 @@ def rollout_markdown(doc: Mapping[str, Any]) -> str:
         head += f": {escape_inline(view.reason)}"
     lines += [head, ""]
     lines += _md_table(_table(("", ""), (False, False), view.facts))
+    for heading, section in sections:
+        lines += ["", f"## {_md_heading(heading)}", "", *_md_table(section)]
     if view.latest is not None:
         lines += ["", "## Latest decision", "", escape_inline(view.latest.summary)]
         if view.latest.reason:
@@ -357,7 +361,7 @@ def _render(template: str, **values: Any) -> str:
     return page.render(**values)
 
 
-def rollout_html(doc: Mapping[str, Any]) -> str:
+def rollout_html(doc: Mapping[str, Any], *, sections: Sequence[tuple[str, _Table]] = ()) -> str:
     """A ``gonogo.rollout/v1`` document as one self-contained HTML page."""
     view = _rollout(doc)
     return _render(
@@ -365,16 +369,51 @@ def rollout_html(doc: Mapping[str, Any]) -> str:
         title=view.title,
         view=view,
         state_word=_state_word(view.state),
+        sections=list(sections),
         tables=[],
     )
 
 
 def rollouts_html(records: Sequence[Mapping[str, Any]]) -> str:
     """The recent rollouts (``rollout status --all``) as one HTML page."""
-    return _render("rollout.html.j2", title="Rollouts", view=None, tables=[_listing(records)])
+    return _render(
+        "rollout.html.j2", title="Rollouts", view=None, sections=[], tables=[_listing(records)]
+    )
 
 
 def simulation_html(report: Mapping[str, Any]) -> str:
     """A simulation report (its JSON form) as one HTML page."""
     title, table = _simulation(report)
-    return _render("rollout.html.j2", title=title, view=None, tables=[table])
+    return _render("rollout.html.j2", title=title, view=None, sections=[], tables=[table])
+
+
+# -- the demo -------------------------------------------------------------------------------
+
+
+def _demo(doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, _Table]]]:
+    """The demo's run as a rollout document, and its gate commands as a section."""
+    timeline = [e for e in _get(doc, "timeline") or [] if isinstance(e, Mapping)]
+    decisions = [e for e in timeline if _get(e, "event") == "rollout.decision"]
+    rollout_doc = {
+        "rollout": _get(doc, "rollout"),
+        "latest": decisions[-1] if decisions else None,
+        "timeline": timeline,
+    }
+    steps = [
+        (str(_get(step, "step")), str(_get(step, "command")), fmt_num(_get(step, "exit"), "d"))
+        for step in _get(doc, "steps") or []
+    ]
+    gates = _table(("step", "command", "exit"), (False, False, True), steps)
+    return rollout_doc, [("Gates", gates)] if steps else []
+
+
+def demo_markdown(doc: Mapping[str, Any]) -> str:
+    """``gonogo demo``'s run (its JSON form) as Markdown: the gates, then the rollout."""
+    rollout_doc, sections = _demo(doc)
+    return rollout_markdown(rollout_doc, sections=sections)
+
+
+def demo_html(doc: Mapping[str, Any]) -> str:
+    """``gonogo demo``'s run (its JSON form) as one HTML page."""
+    rollout_doc, sections = _demo(doc)
+    return rollout_html(rollout_doc, sections=sections)
