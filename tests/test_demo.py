@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from gonogo.report.rollout import demo_markdown
+from gonogo.report.document import to_markdown
+from gonogo.report.rollout import demo_document
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,7 @@ def test_the_demo_rolls_a_regressed_v2_back_with_the_numbers(tmp_path: Path) -> 
     assert "rollout.promoted" not in events
     assert list(tmp_path.glob("gonogo-demo-*")) == []  # its project is cleaned up
     # the same run as Markdown (what --format markdown prints): gates, outcome, evidence
-    page = demo_markdown(report)
+    page = to_markdown(demo_document(report))
     assert page.startswith("# Rollout #1: v2 over v1\n")
     assert "❌ **rolled back**: " in page
     assert "| gonogo check --gate readiness | 1 |" in page.split("## Gates")[1]

@@ -14,7 +14,8 @@ from gonogo.cli.common import OutputOption
 from gonogo.cli.rollout_view import LiveView
 from gonogo.demo import DemoResult, run_demo
 from gonogo.errors import ExitCode
-from gonogo.report.rollout import demo_html, demo_markdown
+from gonogo.report.document import to_html, to_markdown
+from gonogo.report.rollout import demo_document
 
 
 class DemoFormat(StrEnum):
@@ -68,9 +69,9 @@ def demo(
     if fmt is DemoFormat.JSON:
         output.emit(json.dumps(result.to_json(), indent=2), out)
     elif fmt is DemoFormat.MARKDOWN:
-        output.emit(demo_markdown(result.to_json()), out)
+        output.emit(to_markdown(demo_document(result.to_json())), out)
     elif fmt is DemoFormat.HTML:
-        output.emit(demo_html(result.to_json()), out)
+        output.emit(to_html(demo_document(result.to_json())), out)
     else:
         output.emit(render_text(result), out)
     expected = "promoted" if healthy else "rolled_back"

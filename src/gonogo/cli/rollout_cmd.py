@@ -17,14 +17,8 @@ from gonogo.cli.common import STORE_INT_MAX, OutputOption, ReleaseOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.rollout_view import LiveView, headline, status_text
 from gonogo.errors import ExitCode, UsageError
-from gonogo.report.rollout import (
-    rollout_html,
-    rollout_markdown,
-    rollouts_html,
-    rollouts_markdown,
-    simulation_html,
-    simulation_markdown,
-)
+from gonogo.report.document import Document, to_html, to_markdown
+from gonogo.report.rollout import rollout_document, rollouts_document, simulation_document
 from gonogo.rollout import components, state
 from gonogo.rollout.analysis.interface import JudgeKind
 from gonogo.rollout.analysis.scenario import load_scenario
@@ -84,14 +78,16 @@ def simulate(
     report = run_simulation(loaded, judge, runs)
     if fmt is SimulateFormat.JSON:
         text = json.dumps(report.to_json(), indent=2)
-    elif fmt is SimulateFormat.MARKDOWN:
-        text = simulation_markdown(report.to_json())
-    elif fmt is SimulateFormat.HTML:
-        text = simulation_html(report.to_json())
+    elif fmt in (SimulateFormat.MARKDOWN, SimulateFormat.HTML):
+        text = _page(simulation_document(report.to_json()), html=fmt is SimulateFormat.HTML)
     else:
         text = render_text(report)
     output.emit(text, out)
     return ExitCode.OK
+
+
+def _page(document: Document, *, html: bool) -> str:
+    return to_html(document) if html else to_markdown(document)
 
 
 def _rate(value: float | None) -> str:
@@ -224,11 +220,9 @@ def _document(ws: Workspace, record: RolloutRecord, fmt: RolloutFormat) -> str |
     if fmt is RolloutFormat.TEXT:
         return None
     doc = rollout_json(ws, record)
-    if fmt is RolloutFormat.MARKDOWN:
-        return rollout_markdown(doc)
-    if fmt is RolloutFormat.HTML:
-        return rollout_html(doc)
-    return json.dumps(doc, indent=2)
+    if fmt is RolloutFormat.JSON:
+        return json.dumps(doc, indent=2)
+    return _page(rollout_document(doc), html=fmt is RolloutFormat.HTML)
 
 
 def _finish(ws: Workspace, record: RolloutRecord, fmt: RolloutFormat, out: Path | None) -> int:
@@ -375,10 +369,8 @@ def status(
         listing = [r.to_json() for r in records]
         if fmt is RolloutFormat.JSON:
             text = json.dumps({"schema": ROLLOUT_SCHEMA, "rollouts": listing}, indent=2)
-        elif fmt is RolloutFormat.MARKDOWN:
-            text = rollouts_markdown(listing)
-        elif fmt is RolloutFormat.HTML:
-            text = rollouts_html(listing)
+        elif fmt in (RolloutFormat.MARKDOWN, RolloutFormat.HTML):
+            text = _page(rollouts_document(listing), html=fmt is RolloutFormat.HTML)
         else:
             text = "\n".join(headline(r) for r in records) or "no rollouts yet"
         output.emit(text, out)

@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from gonogo.report.rollout import fmt_num, fmt_rate
+from gonogo.report.document import fmt_num, fmt_rate
 from gonogo.rollout.controller import Tick
 from gonogo.rollout.state import DecisionRecord, RolloutRecord, RolloutState
 

@@ -1,59 +1,42 @@
-"""A rollout and a simulation as Markdown and as one self-contained HTML page.
+"""A rollout, the list of rollouts, a simulation and the demo's run as report documents.
 
-Both read the JSON documents the commands print with ``--format json``
-(``gonogo.rollout/v1`` and the simulation report), so every format shows the same
-numbers: the rollout's state and reason, the latest decision with each metric's
-evidence and the per-variant totals, and the timeline of audit events and decisions.
+Each reads the JSON its command prints with ``--format json`` (``gonogo.rollout/v1``,
+the simulation report, ``gonogo.demo/v1``), so every format shows the same numbers: the
+rollout's state and reason, the latest decision with each metric's evidence and the
+per-variant totals, and the timeline of audit events and decisions.
+:mod:`gonogo.report.document` renders them as Markdown or HTML.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import jinja2
+from gonogo.report.document import (
+    MISSING,
+    Document,
+    Outcome,
+    Section,
+    Table,
+    fmt_num,
+    fmt_rate,
+)
+from gonogo.report.interface import ReportError
 
-from gonogo.report.html import template_environment
-from gonogo.report.interface import ReportError, clean_text
-from gonogo.report.markdown import escape_inline
+__all__ = ["demo_document", "rollout_document", "rollouts_document", "simulation_document"]
 
-__all__ = [
-    "demo_html",
-    "demo_markdown",
-    "fmt_num",
-    "fmt_rate",
-    "rollout_html",
-    "rollout_markdown",
-    "rollouts_html",
-    "rollouts_markdown",
-    "simulation_html",
-    "simulation_markdown",
-]
-
-#: how a value that is absent (or not a finite number) shows in every format
-MISSING = "-"
-
-_OUTCOME_MARKERS = {"promoted": "✅", "rolled_back": "❌"}
-_STATE_WORDS = {"rolled_back": "rolled back"}
+_OUTCOMES = {
+    "promoted": Outcome("promoted", "good"),
+    "rolled_back": Outcome("rolled back", "bad"),
+}
 
 
-def fmt_num(value: Any, spec: str = ".3g") -> str:
-    """A number with ``spec``, or ``-`` for none, nan or infinity."""
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return MISSING
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return MISSING
-        if spec.endswith("d"):  # a count that travelled as a float
-            spec = spec[:-1] + ".0f"
-    return format(value, spec)
+def _state_word(state: str) -> str:
+    return state.replace("_", " ")
 
 
-def fmt_rate(value: Any) -> str:
-    """A fraction as a percentage with two decimals (``5.34%``)."""
-    return fmt_num(value, ".2%")
+def _get(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, Mapping) else None
 
 
 def _bounds(lower: Any, upper: Any) -> str:
@@ -62,53 +45,7 @@ def _bounds(lower: Any, upper: Any) -> str:
     return f"[{fmt_num(lower, '+.1%')}, {fmt_num(upper, '+.1%')}]"
 
 
-def _state_word(state: str) -> str:
-    return _STATE_WORDS.get(state, state)
-
-
-def _get(mapping: Any, key: str) -> Any:
-    return mapping.get(key) if isinstance(mapping, Mapping) else None
-
-
-# -- the content, shared by both formats ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Row:
-    cells: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Table:
-    header: tuple[str, ...]
-    right: tuple[bool, ...]  # which columns are numbers
-    rows: tuple[_Row, ...]
-
-
-@dataclass(frozen=True)
-class _Decision:
-    summary: str
-    reason: str
-    totals: _Table | None
-    findings: _Table | None
-
-
-@dataclass(frozen=True)
-class _Rollout:
-    title: str
-    state: str
-    marker: str
-    reason: str
-    facts: tuple[tuple[str, str], ...]
-    latest: _Decision | None
-    timeline: _Table
-
-
-def _table(header: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]]) -> _Table:
-    return _Table(tuple(header), tuple(right), tuple(_Row(tuple(r)) for r in rows))
-
-
-def _totals(payload: Mapping[str, Any]) -> _Table | None:
+def _totals(payload: Mapping[str, Any]) -> Table | None:
     totals = _get(payload, "totals")
     if not totals:
         return None
@@ -126,10 +63,10 @@ def _totals(payload: Mapping[str, Any]) -> _Table | None:
             )
         )
     header = ("variant", "requests", "errors", "error rate", "p50 ms", "p99 ms")
-    return _table(header, (False, True, True, True, True, True), rows)
+    return Table.of(header, rows, numeric=(False, True, True, True, True, True))
 
 
-def _findings(payload: Mapping[str, Any]) -> _Table | None:
+def _findings(payload: Mapping[str, Any]) -> Table | None:
     findings = _get(_get(payload, "decision"), "findings") or []
     if not findings:
         return None
@@ -152,10 +89,10 @@ def _findings(payload: Mapping[str, Any]) -> _Table | None:
             )
         )
     header = ("metric", "baseline", "canary", "e-value", "degradation", "tolerance", "verdict")
-    return _table(header, (False, True, True, True, True, True, False), rows)
+    return Table.of(header, rows, numeric=(False, True, True, True, True, True, False))
 
 
-def _decision(latest: Mapping[str, Any]) -> _Decision:
+def _latest(latest: Mapping[str, Any]) -> Section:
     decision = _get(latest, "decision") or {}
     step = _get(latest, "step")
     where = f"step {step + 1}" if isinstance(step, int) else "a step"
@@ -166,12 +103,9 @@ def _decision(latest: Mapping[str, Any]) -> _Decision:
     e_value, threshold = _get(decision, "e_value"), _get(decision, "threshold")
     if e_value is not None:
         summary += f"; e-value {fmt_num(e_value)} against {fmt_num(threshold, '.4g')}"
-    return _Decision(
-        summary=summary,
-        reason=str(_get(latest, "reason") or ""),
-        totals=_totals(latest),
-        findings=_findings(latest),
-    )
+    reason = str(_get(latest, "reason") or "")
+    tables = tuple(t for t in (_totals(latest), _findings(latest)) if t is not None)
+    return Section("Latest decision", (summary, reason) if reason else (summary,), tables)
 
 
 def _event_detail(event: Mapping[str, Any]) -> str:
@@ -206,7 +140,7 @@ def _event_detail(event: Mapping[str, Any]) -> str:
     return str(_get(event, "reason") or "")
 
 
-def _timeline(events: Sequence[Mapping[str, Any]]) -> _Table:
+def _timeline(events: Sequence[Mapping[str, Any]]) -> Table:
     rows = []
     for event in events:
         kind = str(_get(event, "event") or "").removeprefix("rollout.")
@@ -220,16 +154,21 @@ def _timeline(events: Sequence[Mapping[str, Any]]) -> _Table:
                 _event_detail(event),
             )
         )
-    return _table(("at", "event", "weight %", "detail"), (False, False, True, False), rows)
+    return Table.of(
+        ("at", "event", "weight %", "detail"),
+        rows,
+        numeric=(False, False, True, False),
+        empty="Nothing recorded yet.",
+    )
 
 
-def _rollout(doc: Mapping[str, Any]) -> _Rollout:
+def rollout_document(doc: Mapping[str, Any], *, extra: Sequence[Section] = ()) -> Document:
+    """A ``gonogo.rollout/v1`` document as a report (``extra``: sections after the facts)."""
     record = _get(doc, "rollout")
     if not isinstance(record, Mapping):
         raise ReportError("not a rollout document: it has no 'rollout' object")
     state = str(_get(record, "state") or "unknown")
-    steps = _get(record, "steps")
-    step = _get(record, "step")
+    steps, step = _get(record, "steps"), _get(record, "step")
     facts = [
         ("state", _state_word(state)),
         ("release", str(_get(record, "release") or MISSING)),
@@ -244,63 +183,26 @@ def _rollout(doc: Mapping[str, Any]) -> _Rollout:
     ]
     if _get(record, "controller"):
         facts.append(("controller", f"{record['controller']}, heartbeat {record['heartbeat_at']}"))
+    sections = list(extra)
     latest = _get(doc, "latest")
-    return _Rollout(
+    if isinstance(latest, Mapping):
+        sections.append(_latest(latest))
+    events = [e for e in _get(doc, "timeline") or [] if isinstance(e, Mapping)]
+    sections.append(Section("Timeline", tables=(_timeline(events),)))
+    return Document(
         title=(
             f"Rollout #{_get(record, 'id')}: {_get(record, 'version')} over "
             f"{_get(record, 'baseline_version')}"
         ),
-        state=state,
-        marker=_OUTCOME_MARKERS.get(state, "⏳"),
-        reason=str(_get(record, "reason") or ""),
+        outcome=_OUTCOMES.get(state, Outcome(_state_word(state))),
+        summary=str(_get(record, "reason") or ""),
         facts=tuple(facts),
-        latest=_decision(latest) if isinstance(latest, Mapping) else None,
-        timeline=_timeline([e for e in _get(doc, "timeline") or [] if isinstance(e, Mapping)]),
+        sections=tuple(sections),
     )
 
 
-# -- Markdown -------------------------------------------------------------------------------
-
-
-def _md_table(table: _Table) -> list[str]:
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(escape_inline(c) for c in cells) + " |"
-
-    rule = "| " + " | ".join("---:" if r else "---" for r in table.right) + " |"
-    return [line(table.header), rule, *(line(row.cells) for row in table.rows)]
-
-
-def _md_heading(text: str) -> str:
-    return escape_inline(clean_text(text).replace("\n", " "))
-
-
-def rollout_markdown(doc: Mapping[str, Any], *, sections: Sequence[tuple[str, _Table]] = ()) -> str:
-    """A ``gonogo.rollout/v1`` document as Markdown (``sections``: more tables, first)."""
-    view = _rollout(doc)
-    lines = [f"# {_md_heading(view.title)}", ""]
-    head = f"{view.marker} **{escape_inline(_state_word(view.state))}**"
-    if view.reason:
-        head += f": {escape_inline(view.reason)}"
-    lines += [head, ""]
-    lines += _md_table(_table(("", ""), (False, False), view.facts))
-    for heading, section in sections:
-        lines += ["", f"## {_md_heading(heading)}", "", *_md_table(section)]
-    if view.latest is not None:
-        lines += ["", "## Latest decision", "", escape_inline(view.latest.summary)]
-        if view.latest.reason:
-            lines += ["", escape_inline(view.latest.reason)]
-        for table in (view.latest.totals, view.latest.findings):
-            if table is not None:
-                lines += ["", *_md_table(table)]
-    lines += ["", "## Timeline", ""]
-    if view.timeline.rows:
-        lines += _md_table(view.timeline)
-    else:
-        lines.append("_Nothing recorded yet._")
-    return "\n".join(lines) + "\n"
-
-
-def _listing(records: Sequence[Mapping[str, Any]]) -> _Table:
+def rollouts_document(records: Sequence[Mapping[str, Any]]) -> Document:
+    """The recent rollouts (``rollout status --all``) as one table."""
     rows = [
         (
             f"#{_get(r, 'id')}",
@@ -313,107 +215,52 @@ def _listing(records: Sequence[Mapping[str, Any]]) -> _Table:
         )
         for r in records
     ]
-    header = ("rollout", "version", "baseline", "state", "weight %", "started", "reason")
-    return _table(header, (False, False, False, False, True, False, False), rows)
+    table = Table.of(
+        ("rollout", "version", "baseline", "state", "weight %", "started", "reason"),
+        rows,
+        numeric=(False, False, False, False, True, False, False),
+        empty="No rollouts yet.",
+    )
+    return Document("Rollouts", sections=(Section("Recent rollouts", tables=(table,)),))
 
 
-def rollouts_markdown(records: Sequence[Mapping[str, Any]]) -> str:
-    """The recent rollouts (``rollout status --all``) as a Markdown table."""
-    lines = ["# Rollouts", ""]
-    lines += _md_table(_listing(records)) if records else ["_No rollouts yet._"]
-    return "\n".join(lines) + "\n"
+def simulation_document(report: Mapping[str, Any]) -> Document:
+    """A simulation report (its JSON form) as a table of its numbers."""
 
-
-def _simulation(report: Mapping[str, Any]) -> tuple[str, _Table]:
     def seconds(key: str) -> str:
         value = _get(report, key)
         return MISSING if value is None else f"{fmt_num(value, '.1f')} s"
 
-    rows = [
-        ("runs", fmt_num(_get(report, "runs"), "d")),
-        ("false rollbacks", fmt_rate(_get(report, "false_rollback_rate"))),
-        ("detected", fmt_rate(_get(report, "detection_rate"))),
-        ("mean detection", seconds("mean_detection_s")),
-        ("median detection", seconds("median_detection_s")),
-        ("p95 detection", seconds("p95_detection_s")),
-        ("exposed requests (mean)", fmt_num(_get(report, "mean_exposed_requests"), ".0f")),
-        ("inconclusive", fmt_rate(_get(report, "inconclusive_rate"))),
-        ("promoted", fmt_rate(_get(report, "promoted_rate"))),
-    ]
-    title = f"Simulation: {_get(report, 'scenario')}, judge {_get(report, 'judge')}"
-    return title, _table(("", ""), (False, True), rows)
-
-
-def simulation_markdown(report: Mapping[str, Any]) -> str:
-    """A simulation report (its JSON form) as Markdown."""
-    title, table = _simulation(report)
-    return "\n".join([f"# {_md_heading(title)}", "", *_md_table(table)]) + "\n"
-
-
-# -- HTML -----------------------------------------------------------------------------------
-
-
-def _render(template: str, **values: Any) -> str:
-    try:
-        page = template_environment("gonogo.report").get_template(template)
-    except jinja2.TemplateError as error:  # a broken install, not the user's input
-        raise ReportError(f"cannot load the HTML template {template}: {error}") from error
-    return page.render(**values)
-
-
-def rollout_html(doc: Mapping[str, Any], *, sections: Sequence[tuple[str, _Table]] = ()) -> str:
-    """A ``gonogo.rollout/v1`` document as one self-contained HTML page."""
-    view = _rollout(doc)
-    return _render(
-        "rollout.html.j2",
-        title=view.title,
-        view=view,
-        state_word=_state_word(view.state),
-        sections=list(sections),
-        tables=[],
+    return Document(
+        title=f"Simulation: {_get(report, 'scenario')}, judge {_get(report, 'judge')}",
+        facts=(
+            ("runs", fmt_num(_get(report, "runs"), "d")),
+            ("false rollbacks", fmt_rate(_get(report, "false_rollback_rate"))),
+            ("detected", fmt_rate(_get(report, "detection_rate"))),
+            ("mean detection", seconds("mean_detection_s")),
+            ("median detection", seconds("median_detection_s")),
+            ("p95 detection", seconds("p95_detection_s")),
+            ("exposed requests (mean)", fmt_num(_get(report, "mean_exposed_requests"), ".0f")),
+            ("inconclusive", fmt_rate(_get(report, "inconclusive_rate"))),
+            ("promoted", fmt_rate(_get(report, "promoted_rate"))),
+        ),
     )
 
 
-def rollouts_html(records: Sequence[Mapping[str, Any]]) -> str:
-    """The recent rollouts (``rollout status --all``) as one HTML page."""
-    return _render(
-        "rollout.html.j2", title="Rollouts", view=None, sections=[], tables=[_listing(records)]
-    )
-
-
-def simulation_html(report: Mapping[str, Any]) -> str:
-    """A simulation report (its JSON form) as one HTML page."""
-    title, table = _simulation(report)
-    return _render("rollout.html.j2", title=title, view=None, sections=[], tables=[table])
-
-
-# -- the demo -------------------------------------------------------------------------------
-
-
-def _demo(doc: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, _Table]]]:
-    """The demo's run as a rollout document, and its gate commands as a section."""
+def demo_document(doc: Mapping[str, Any]) -> Document:
+    """``gonogo demo``'s run (its JSON form): the gate commands, then the rollout."""
     timeline = [e for e in _get(doc, "timeline") or [] if isinstance(e, Mapping)]
     decisions = [e for e in timeline if _get(e, "event") == "rollout.decision"]
-    rollout_doc = {
-        "rollout": _get(doc, "rollout"),
-        "latest": decisions[-1] if decisions else None,
-        "timeline": timeline,
-    }
     steps = [
         (str(_get(step, "step")), str(_get(step, "command")), fmt_num(_get(step, "exit"), "d"))
         for step in _get(doc, "steps") or []
     ]
-    gates = _table(("step", "command", "exit"), (False, False, True), steps)
-    return rollout_doc, [("Gates", gates)] if steps else []
-
-
-def demo_markdown(doc: Mapping[str, Any]) -> str:
-    """``gonogo demo``'s run (its JSON form) as Markdown: the gates, then the rollout."""
-    rollout_doc, sections = _demo(doc)
-    return rollout_markdown(rollout_doc, sections=sections)
-
-
-def demo_html(doc: Mapping[str, Any]) -> str:
-    """``gonogo demo``'s run (its JSON form) as one HTML page."""
-    rollout_doc, sections = _demo(doc)
-    return rollout_html(rollout_doc, sections=sections)
+    gates = Table.of(("step", "command", "exit"), steps, numeric=(False, False, True))
+    return rollout_document(
+        {
+            "rollout": _get(doc, "rollout"),
+            "latest": decisions[-1] if decisions else None,
+            "timeline": timeline,
+        },
+        extra=(Section("Gates", tables=(gates,)),) if steps else (),
+    )

@@ -1,0 +1,115 @@
+"""The report document shared by the list-and-table reports (``--format markdown|html``)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from importlib.resources import files
+from typing import Any
+
+import pytest
+
+from gonogo.report.document import (
+    TEMPLATE,
+    Document,
+    Outcome,
+    Section,
+    Table,
+    fmt_num,
+    to_html,
+    to_markdown,
+)
+from gonogo.report.interface import ReportError
+
+HOSTILE = "a | b <script>alert(1)</script> & `c` *d*\nnext\x1b[31m"
+
+
+def sample(text: str = "fine") -> Document:
+    return Document(
+        title=f"Scan of {text}",
+        outcome=Outcome("no-go", "bad"),
+        summary=f"2 findings in {text}",
+        facts=(("path", text), ("files", "12")),
+        sections=(
+            Section(
+                "Findings",
+                paragraphs=(f"first seen in {text}",),
+                tables=(
+                    Table.of(("rule", "where", "count"), [("r1", text, "3"), ("r2", "x", "1")],
+                             numeric=(False, False, True)),
+                    Table.of(("rule",), [], empty="No suppressed findings."),
+                ),
+            ),
+        ),
+    )  # fmt: skip
+
+
+def parse(page: str) -> ET.Element:
+    return ET.fromstring(page)  # noqa: S314 - our own output, not untrusted input
+
+
+def text_of(element: ET.Element | None) -> str:
+    assert element is not None
+    return "".join(element.itertext())
+
+
+def test_markdown_has_the_title_outcome_facts_and_sections_in_order() -> None:
+    page = to_markdown(sample())
+    assert page.startswith("# Scan of fine\n\n❌ **no-go**: 2 findings in fine\n")
+    assert "|  |  |\n| --- | --- |\n| path | fine |\n| files | 12 |" in page
+    assert page.index("## Findings") < page.index("first seen in fine") < page.index("| r1 |")
+    assert "| rule | where | count |\n| --- | --- | ---: |\n| r1 | fine | 3 |" in page
+    assert "_No suppressed findings._" in page  # an empty table says so
+
+
+def test_markdown_escapes_everything_a_value_could_inject() -> None:
+    page = to_markdown(sample(HOSTILE))
+    assert "<script>" not in page and "\x1b" not in page
+    title = page.splitlines()[0]
+    assert title.startswith("# Scan of a \\| b \\<script\\>")  # one line, even with a newline
+    row = next(line for line in page.splitlines() if line.startswith("| r1 |"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 4  # still three cells
+
+
+def test_html_is_well_formed_self_contained_and_escaped() -> None:
+    page = to_html(sample(HOSTILE))
+    root = parse(page)
+    assert "<script" not in page and "\x1b" not in page
+    assert not re.search(r"\b(src|href)=|https?://|url\(", page)
+    assert text_of(root.find("head/title")).startswith("Scan of a | b <script>alert(1)</script>")
+    badge = root.find("body/h1/span")
+    assert badge is not None and badge.get("class") == "badge bad"
+    tables = root.findall("body/table")
+    facts = [[text_of(c) for c in tr] for tr in tables[0].iter("tr")]
+    assert facts[0][0] == "path"  # a key/value table has no header row
+    findings = tables[1]
+    cells = [[c.get("class"), text_of(c)] for c in findings.iter("td")]
+    assert ["num", "3"] in cells  # numbers are right-aligned
+    assert "No suppressed findings." in text_of(root)
+
+
+def test_a_document_without_outcome_or_facts_renders() -> None:
+    doc = Document("Plain", sections=(Section("Only text", paragraphs=("hello",)),))
+    assert to_markdown(doc) == "# Plain\n\n## Only text\n\nhello\n"
+    assert text_of(parse(to_html(doc)).find("body/p")) == "hello"
+
+
+def test_a_row_of_the_wrong_length_is_refused() -> None:
+    with pytest.raises(ReportError, match="differ in length"):
+        Table.of(("a", "b"), [("1",)])
+    with pytest.raises(ReportError, match="differ in length"):
+        Table.of(("a", "b"), [("1", "2")], numeric=(True,))
+
+
+@pytest.mark.parametrize(
+    ("value", "spec", "shown"),
+    [(None, ".3g", "-"), (float("nan"), ".3g", "-"), (float("-inf"), ".1f", "-"),
+     (True, "d", "-"), ("12", "d", "-"), (12.0, "d", "12"), (3, "d", "3"),
+     (0.0512, "+.1%", "+5.1%")],
+)  # fmt: skip
+def test_numbers_absent_or_not_finite_show_as_a_dash(value: Any, spec: str, shown: str) -> None:
+    assert fmt_num(value, spec) == shown
+
+
+def test_the_template_ships_inside_the_package() -> None:
+    assert files("gonogo.report").joinpath("templates", TEMPLATE).is_file()
