@@ -93,6 +93,15 @@ def test_a_rescan_keeps_what_people_wrote_and_drops_what_nothing_reads() -> None
     assert merged.get("NEW").description == "from .env.example"  # type: ignore[union-attr]
 
 
+def test_a_rescan_drops_the_code_default_of_a_variable_marked_secret_by_hand() -> None:
+    written = Inventory((Variable("LICENCE_CODE", secret=True),))
+    scanned = Inventory((Variable("LICENCE_CODE", default="abc-123", locations=("a.py:3",)),))
+    merged = merge(written, scanned).get("LICENCE_CODE")
+    assert merged is not None
+    assert merged.secret and merged.default is None
+    assert "abc-123" not in dumps_inventory(merge(written, scanned))
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -121,7 +121,10 @@ def merge(previous: Inventory | None, scanned: Inventory) -> Inventory:
     Kept: the description (always, unless empty), the type when the scan could only
     say ``str``, enum choices the scan did not find, ``ignore_case``, ``min``, ``max``,
     ``secret = true`` and ``required = true`` (a variable can be marked secret or
-    required by hand, not unmarked). Variables nothing reads any more are dropped.
+    required by hand, not unmarked). Variables nothing reads any more are dropped. A
+    variable that is secret or required has no default, as the scan itself writes it:
+    the code's default of a variable marked secret by hand is a secret too, and must
+    not reach the inventory or any report.
     """
     if previous is None:
         return scanned
@@ -132,6 +135,8 @@ def merge(previous: Inventory | None, scanned: Inventory) -> Inventory:
             merged.append(var)
             continue
         kept_type = var.type if var.type is not VarType.STR else old.type
+        secret = var.secret or old.secret
+        required = var.required or old.required
         merged.append(
             replace(
                 var,
@@ -141,9 +146,9 @@ def merge(previous: Inventory | None, scanned: Inventory) -> Inventory:
                 ignore_case=old.ignore_case,
                 min=old.min,
                 max=old.max,
-                secret=var.secret or old.secret,
-                required=var.required or old.required,
-                default=None if (old.required and not var.required) else var.default,
+                secret=secret,
+                required=required,
+                default=None if (secret or required) else var.default,
             )
         )
     return Inventory(tuple(merged))
