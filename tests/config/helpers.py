@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from gonogo.config.inventory import Inventory
@@ -35,3 +36,28 @@ def entry(inventory: Inventory, name: str) -> dict[str, Any]:
         "secret": var.secret,
         "type": var.type.value,
     }
+
+
+def html_page(page: str) -> ET.Element:
+    """An HTML report parsed as XML (the page is well-formed)."""
+    return ET.fromstring(page)  # noqa: S314 - our own output, not untrusted input
+
+
+def html_text(element: ET.Element | None) -> str:
+    """All the text inside ``element``."""
+    assert element is not None
+    return "".join(element.itertext())
+
+
+def html_table_rows(page: str) -> list[list[str]]:
+    """Every table row of an HTML report with data (not the headers), as the cells' texts."""
+    return [
+        [html_text(cell) for cell in row if cell.tag in ("th", "td")]
+        for row in html_page(page).iter("tr")
+        if row.find("td") is not None
+    ]
+
+
+def html_rows(page: str) -> dict[str, list[str]]:
+    """Every table row of an HTML report with data, keyed by its first cell."""
+    return {row[0]: row for row in html_table_rows(page)}

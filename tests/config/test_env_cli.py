@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.config.conftest import FIXTURE
+from tests.config.helpers import html_page, html_rows, html_text
 from tests.helpers import Project
+
+#: secrets given literal values in code and config files; no report may ever show them
+BILLING_DEFAULT = "sk-default-Billing-Secret-9"
+BILLING_EXAMPLE = "sk-example-Billing-Secret-8"
+STRIPE_LITERAL = "sk_live_Literal-Stripe-77"
+SECRET_VALUES = (BILLING_DEFAULT, BILLING_EXAMPLE, STRIPE_LITERAL)
 
 
 @pytest.fixture
@@ -143,3 +150,153 @@ def test_markdown_lists_the_inventory_as_a_table(project: Project) -> None:
     assert "| `DEBUG` | bool | no | no | `false` | Turns on debug pages; never in production |" in (
         run.out
     )
+
+
+def _add_secret_values(project: Project) -> None:
+    """A secret read with a default, and secrets given literal values in .env.example."""
+    (project.root / "app" / "billing.py").write_text(
+        f'import os\n\nKEY = os.getenv("BILLING_API_KEY", "{BILLING_DEFAULT}")\n',
+        encoding="utf-8",
+    )
+    with (project.root / ".env.example").open("a", encoding="utf-8") as example:
+        example.write(f"BILLING_API_KEY={BILLING_EXAMPLE}\nSTRIPE_SECRET_KEY={STRIPE_LITERAL}\n")
+
+
+def _add_drift(project: Project) -> None:
+    """A variable the inventory lacks, and three it lists that nothing reads any more."""
+    (project.root / "app" / "feature.py").write_text(
+        'import os\n\nFLAG = os.environ["NEW_FLAG"]\n', encoding="utf-8"
+    )
+    (project.root / "cmd" / "main.go").unlink()
+
+
+def test_scan_html_shows_each_variable_with_where_it_is_read_and_defined(
+    project: Project,
+) -> None:
+    run = project.run("env", "scan", "--no-write", "--format", "html")
+
+    assert run.code == 0, run.err
+    page = html_page(run.out)
+    assert html_text(page.find("head/title")) == "Environment variables"
+    assert html_text(page.find("body/p")) == "42 variables: 9 required, 10 secret."
+    rows = html_rows(run.out)
+    assert rows["DEBUG"] == [
+        "DEBUG",
+        "bool",
+        "no",
+        "no",
+        "false",
+        "Turns on debug pages; never in production",
+        "compose, example, production",
+        "app/settings.py:7",
+        ".env.example:4, .github/workflows/deploy.yml:16, docker-compose.yml:6",
+    ]
+    assert rows["DATABASE_URL"][:5] == ["DATABASE_URL", "url", "yes", "yes", ""]
+    assert rows["DATABASE_URL"][7] == "app/django_settings.py:9, app/settings.py:6"
+    headings = [html_text(h) for h in page.iter("h2")]
+    assert headings == ["Variables", "Defined but not read"]
+    assert rows["PYTHONUNBUFFERED"] == ["PYTHONUNBUFFERED", "Dockerfile:5"]
+
+
+def test_scan_and_check_never_show_a_secret_value_in_markdown_or_html(project: Project) -> None:
+    _add_secret_values(project)
+    assert project.run("env", "scan").code == 0
+
+    runs = {
+        fmt: (
+            project.run("env", "scan", "--no-write", "--format", fmt),
+            project.run("env", "check", "--format", fmt),
+        )
+        for fmt in ("markdown", "html")
+    }
+
+    billing = html_rows(runs["html"][0].out)["BILLING_API_KEY"]
+    assert billing[:5] == ["BILLING_API_KEY", "str", "no", "yes", ""]
+    assert billing[8] == ".env.example:7"
+    assert "| `BILLING_API_KEY` | str | no | yes |  |" in runs["markdown"][0].out
+    for scan, check in runs.values():
+        assert (scan.code, check.code) == (0, 0)
+        for text in (scan.out, scan.err, check.out, check.err):
+            for value in SECRET_VALUES:
+                assert value not in text
+
+
+def test_the_code_default_of_a_variable_marked_secret_by_hand_is_never_shown(
+    project: Project,
+) -> None:
+    (project.root / "app" / "licence.py").write_text(
+        'import os\n\nCODE = os.getenv("LICENCE_CODE", "abc-123-licence")\n', encoding="utf-8"
+    )
+    assert project.run("env", "scan").code == 0
+    file = project.root / "gonogo.env.toml"
+    text = file.read_text(encoding="utf-8")
+    marker = (
+        'name = "LICENCE_CODE"\ndescription = ""\ntype = "str"\nrequired = false\nsecret = false'
+    )
+    assert marker in text
+    assert 'default = "abc-123-licence"' in text  # not secret yet: the default is written
+    secret = marker.replace("secret = false", "secret = true")
+    file.write_text(text.replace(marker, secret), encoding="utf-8")
+
+    for fmt in ("text", "json", "markdown", "html"):
+        run = project.run("env", "scan", "--no-write", "--format", fmt)
+        assert run.code == 0
+        assert "abc-123-licence" not in run.out + run.err, fmt
+    html = project.run("env", "scan", "--no-write", "--format", "html")
+    assert html_rows(html.out)["LICENCE_CODE"][3] == "yes"  # still secret
+    # a re-scan that writes keeps the mark and drops the default from the inventory
+    assert project.run("env", "scan").code == 0
+    again = file.read_text(encoding="utf-8")
+    assert secret in again
+    assert "abc-123-licence" not in again
+
+
+def test_check_markdown_shows_the_verdict_and_each_difference(project: Project) -> None:
+    assert project.run("env", "scan").code == 0
+    in_sync = project.run("env", "check", "--format", "markdown")
+    assert in_sync.code == 0
+    assert in_sync.out.startswith(
+        "# Inventory check: gonogo.env.toml\n\n"
+        "✅ **in sync**: the code reads exactly the 42 variables gonogo.env.toml lists\n"
+    )
+
+    _add_drift(project)
+    run = project.run("env", "check", "--format", "markdown")
+
+    assert run.code == 1
+    assert "❌ **drift**: 4 differences; run \\`gonogo env scan\\` to update" in run.out
+    assert "| differences | 4 |" in run.out
+    assert (
+        "| NEW\\_FLAG | unlisted | NEW\\_FLAG is read at app/feature.py:3 but is not in "
+        "gonogo.env.toml | app/feature.py:3 |"
+    ) in run.out
+
+
+def test_check_html_shows_the_verdict_and_each_difference(project: Project, tmp_path: Path) -> None:
+    assert project.run("env", "scan").code == 0
+    _add_drift(project)
+    report = tmp_path / "check.html"
+
+    run = project.run("env", "check", "--format", "html", "--output", str(report))
+
+    assert run.code == 1
+    assert run.out == ""
+    page = report.read_text(encoding="utf-8")
+    badge = html_page(page).find("body/h1/span")
+    assert (html_text(badge), badge.get("class") if badge is not None else None) == (
+        "drift",
+        "badge bad",
+    )
+    rows = html_rows(page)
+    assert rows["differences"] == ["differences", "4"]
+    assert rows["LISTEN_ADDR"] == [
+        "LISTEN_ADDR",
+        "unread",
+        "LISTEN_ADDR is in gonogo.env.toml but nothing reads it",
+        "cmd/main.go:10",
+    ]
+    assert rows["NEW_FLAG"][1:] == [
+        "unlisted",
+        "NEW_FLAG is read at app/feature.py:3 but is not in gonogo.env.toml",
+        "app/feature.py:3",
+    ]

@@ -11,6 +11,7 @@ from gonogo.config.parity.compare import ParityReport, compare
 from gonogo.config.parity.sources import known_environments, load_environment
 from gonogo.policy.environments import EnvPolicy, ParityAllow, ParityKind, key_matches
 from gonogo.policy.load import find_policy, load_policy
+from tests.config.helpers import html_page, html_table_rows, html_text
 from tests.config.parity_project import HELM_SECRET, LITERAL_PASSWORD, POLICY, write, write_project
 from tests.helpers import Project
 
@@ -131,6 +132,8 @@ def test_topology_replicas_image_and_dependencies(project: Project) -> None:
 def test_a_secret_that_differs_is_shown_by_source_never_by_value(project: Project) -> None:
     run = project.run("env", "diff", "staging", "production")
     as_json = project.run("env", "diff", "staging", "production", "--format", "json")
+    markdown = project.run("env", "diff", "staging", "production", "--format", "markdown")
+    html = project.run("env", "diff", "staging", "production", "--format", "html")
 
     assert "var.DATABASE_URL (secret) differs: staging a Vault reference (.env.staging:2), " in (
         run.out
@@ -139,7 +142,18 @@ def test_a_secret_that_differs_is_shown_by_source_never_by_value(project: Projec
         run.out
     )
     assert "helm.api.auth.apiToken (secret) differs: staging a literal value" in run.out
-    for output in (run.out, run.err, as_json.out, as_json.err):
+    assert (
+        "| secret | var.DATABASE\\_URL (secret; values not shown) | a Vault reference "
+        "(.env.staging:2) | a literal value in the repository (.env.production:1) |"
+    ) in markdown.out
+    assert [
+        "secret",
+        "var.DATABASE_URL (secret; values not shown)",
+        "a Vault reference (.env.staging:2)",
+        "a literal value in the repository (.env.production:1)",
+    ] in html_table_rows(html.out)
+    every = (as_json, markdown, html)
+    for output in (run.out, run.err, *(r.out for r in every), *(r.err for r in every)):
         assert LITERAL_PASSWORD not in output
         assert HELM_SECRET not in output
         assert "secret/shop/staging/db" not in output  # not even the reference
@@ -292,3 +306,83 @@ def test_an_environment_can_name_its_own_definitions(project: Project) -> None:
         found["k8s.Deployment/api.replicas"].right.where == "k8s/overlays/prod/kustomization.yaml"
     )
     assert "k8s.Service/redis" in found
+
+
+def test_markdown_report_has_the_verdict_then_each_difference(project: Project) -> None:
+    run = project.run("env", "diff", "staging", "production", "--format", "markdown")
+
+    assert run.code == 1
+    assert run.out.startswith(
+        "# Environment parity: staging against production\n\n"
+        "❌ **not in parity**: 11 undeclared differences between staging and production "
+        "(2 allowed by the policy); allow the intended ones"
+    )
+    assert "| definition files read | 13 |" in run.out
+    undeclared, allowed = run.out.index("## Undeclared"), run.out.index("## Allowed by the policy")
+    flag = "| flag | var.FEATURE\\_SEARCH | 'true' (.env.staging:3) | 'false' (.env.production:2) |"
+    assert undeclared < run.out.index(flag) < allowed
+    assert (
+        "| replicas | k8s.Deployment/api.replicas | 1 (k8s/base/deployment.yaml) | "
+        "3 (k8s/overlays/production/kustomization.yaml) | "
+        "production serves all traffic; staging runs one replica |"
+    ) in run.out
+
+
+def test_html_report_has_the_verdict_each_difference_and_the_files_read(
+    project: Project, tmp_path: Path
+) -> None:
+    report = tmp_path / "parity.html"
+
+    run = project.run(
+        "env", "diff", "staging", "production", "--format", "html", "--output", str(report)
+    )
+
+    assert run.code == 1
+    assert run.out == ""
+    page = report.read_text(encoding="utf-8")
+    root = html_page(page)
+    assert html_text(root.find("head/title")) == "Environment parity: staging against production"
+    badge = root.find("body/h1/span")
+    assert badge is not None
+    assert (html_text(badge), badge.get("class")) == ("not in parity", "badge bad")
+    assert [html_text(h) for h in root.iter("h2")] == [
+        "Undeclared differences",
+        "Allowed by the policy",
+        "Definition files",
+    ]
+    rows = html_table_rows(page)
+    assert ["undeclared differences", "11"] in rows
+    assert [
+        "missing",
+        "var.CACHE_URL",
+        "'redis://cache.staging:6379/0' (.env.staging:4)",
+        "not set",
+    ] in rows
+    replicas = next(r for r in rows if r[1] == "k8s.Deployment/api.replicas")
+    assert replicas[2:] == [
+        "1 (k8s/base/deployment.yaml)",
+        "3 (k8s/overlays/production/kustomization.yaml)",
+        "production serves all traffic; staging runs one replica",
+    ]
+    production = next(r for r in rows if r[0] == "production")
+    assert ".env.production" in production[1].split(", ")
+
+
+def test_html_report_of_environments_in_parity_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, ".env.staging", "FEATURE_X=on\n")
+    write(tmp_path, ".env.production", "FEATURE_X=on\n")
+
+    run = Project(tmp_path, capsys, monkeypatch).run(
+        "env", "diff", "staging", "production", "--format", "html"
+    )
+
+    assert run.code == 0
+    root = html_page(run.out)
+    assert html_text(root.find("body/h1/span")) == "in parity"
+    assert html_text(root.find("body/p")) == "staging and production are in parity"
+    assert [html_text(p) for p in root.iter("p") if p.get("class") == "muted"] == [
+        "No undeclared differences.",
+        "No allowed differences.",
+    ]

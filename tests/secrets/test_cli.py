@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from gonogo.secrets import ScanRequest, ScanResult, run_scan
+from tests.report.pages import Page
 from tests.secrets.helpers import fresh, scan
 from tests.secrets.tokens import B62, pick
 
@@ -172,3 +173,62 @@ def test_workers_started_from_a_thread_find_the_same(tmp_path: Path) -> None:
     (result,) = results
     assert result.bytes > 2 * 1024 * 1024
     assert len(result.findings) == 30
+
+
+def test_markdown_shows_the_verdict_and_each_finding_redacted(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fingerprint = scan(capsys, str(tree), "--format", "json").json()["findings"][0]["fingerprint"]
+
+    run = scan(capsys, str(tree), "--format", "markdown")
+
+    assert run.code == 1
+    assert run.out.startswith("# Secret scan\n\n❌ **FAIL**: 2 secrets found in 2 files (0.1 kB)\n")
+    assert "| scanned | 2 files (0.1 kB) |" in run.out
+    assert (
+        "| app/settings.py:2:7 | github-pat | GitHub personal access token (classic) "
+        f"| ghp\\_…(40 chars) | {fingerprint[:12]} |"
+    ) in run.out
+
+
+def test_html_page_shows_the_verdict_and_each_finding_redacted(
+    tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fingerprint = scan(capsys, str(tree), "--format", "json").json()["findings"][0]["fingerprint"]
+    out = tmp_path / "secrets.html"
+
+    run = scan(capsys, str(tree), "--format", "html", "--output", str(out))
+
+    assert run.code == 1
+    assert run.out == ""
+    page = Page.parse(out.read_text(encoding="utf-8"))
+    assert (page.title, page.badge) == ("Secret scan", ("FAIL", "bad"))
+    assert page.summary == "2 secrets found in 2 files (0.1 kB)"
+    assert page.facts["root"] == str(tree)
+    first, second = page.section("Findings")
+    assert first == {
+        "location": "app/settings.py:2:7",
+        "rule": "github-pat",
+        "description": "GitHub personal access token (classic)",
+        "preview": "ghp_…(40 chars)",
+        "fingerprint": fingerprint[:12],
+    }
+    assert (second["location"], second["rule"]) == ("app/settings.py:4:7", "slack-bot-token")
+
+
+def test_html_page_of_a_clean_tree_passes_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "a.py").write_text("print('hello')\n", encoding="utf-8")
+    (tmp_path / "clean" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+
+    run = scan(capsys, str(tmp_path / "clean"), "--format", "html")
+
+    assert run.code == 0
+    page = Page.parse(run.out)
+    assert page.badge == ("PASS", "good")
+    assert page.summary.startswith("no secrets found in 2 files")
+    assert page.section("Findings") == []
+    assert "No secrets found." in page.text()
+    assert page.section("Skipped files") == [{"reason": "binary", "files": "1"}]

@@ -1,4 +1,4 @@
-"""`gonogo deps audit` end to end: exit codes, the four formats, policy rules, bad input."""
+"""`gonogo deps audit` end to end: exit codes, the five formats, policy rules, bad input."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Project
+from tests.report.pages import Page
 from tests.security.conftest import exception, policy_text
 from tests.security.osvdata import SNAPSHOT
 
@@ -99,6 +100,54 @@ def test_markdown_and_sarif(deps_project: Project) -> None:
     assert result["level"] == "error"
     location = result["locations"][0]["physicalLocation"]
     assert location == {"artifactLocation": {"uri": "requirements.txt"}, "region": {"startLine": 4}}
+
+
+def test_html_page_shows_what_the_markdown_shows(deps_project: Project) -> None:
+    result = deps_project.run("deps", "audit", "--format", "html", "--output", "audit.html")
+
+    assert result.code == 1
+    assert result.out == ""
+    page = Page.parse((deps_project.root / "audit.html").read_text(encoding="utf-8"))
+    assert (page.title, page.badge) == ("Dependency audit", ("FAIL", "bad"))
+    assert page.summary == (
+        "3 vulnerabilities in 4 packages, 2 at or above high without a valid exception"
+    )
+    assert page.facts["threshold"] == "high"
+    assert page.facts["unscored advisories"] == "fail"
+    idna = next(r for r in page.section("Vulnerabilities") if r["package"] == "idna")
+    assert idna == {
+        "package": "idna",
+        "version": "3.6",
+        "advisory": "PYSEC-2024-60",
+        "aliases": "CVE-2024-3651",
+        "severity": "high 7.5",
+        "fixed in": "3.7",
+        "status": "BLOCKING",
+    }
+    upgrades = {r["package"]: r["upgrade to"] for r in page.section("Upgrades")}
+    assert upgrades == {"urllib3": "2.0.7", "idna": "3.7"}
+
+
+def test_html_page_lists_exceptions_and_passes_when_they_cover_everything(
+    deps_project: Project,
+) -> None:
+    deps_project.policy(
+        policy_text(
+            exceptions=exception("CVE-2024-3651", "2030-01-01")
+            + exception("GHSA-v845-jxx5-vc9f", "2020-01-01")
+        )
+    )
+    expired = Page.parse(deps_project.run("deps", "audit", "-f", "html").out)
+    assert expired.badge == ("FAIL", "bad")
+    states = {r["exception"]: r["state"] for r in expired.section("Exceptions")}
+    assert states == {
+        "CVE-2024-3651": "in force until 2030-01-01",
+        "GHSA-v845-jxx5-vc9f": "EXPIRED on 2020-01-01",
+    }
+
+    passing = deps_project.run("deps", "audit", "--threshold", "critical", "-f", "html")
+    assert passing.code == 0
+    assert Page.parse(passing.out).badge == ("PASS", "good")
 
 
 def test_output_file(deps_project: Project) -> None:

@@ -28,6 +28,7 @@ from gonogo.security.credentials import (
 )
 from gonogo.testing import FixedClock
 from tests.helpers import SAM, Project, criterion
+from tests.report.pages import Page
 from tests.security.rotation_standins import (
     AWS_KEYS,
     VAULT_TOKEN,
@@ -185,6 +186,31 @@ def test_as_of_judges_ages_at_another_date(shop: Project) -> None:
         in (after.out)
     )
     assert "| 36/30 days | 2026-02-09 |" in after.out
+
+
+def test_html_ledger_shows_the_verdict_and_each_credential(shop: Project) -> None:
+    shop.run("security", "rotated", "deploy-key", "--at", "2026-01-10", user=SAM)
+    shop.run("security", "rotated", "SHOP_DB_PASSWORD", "--at", "2026-01-10", user=SAM)
+
+    before = shop.run("security", "credentials", "--as-of", "2026-02-01", "-f", "html")
+    after = shop.run("security", "credentials", "--as-of", "2026-02-15", "-f", "html")
+
+    assert (before.code, after.code) == (0, 1)
+    assert Page.parse(before.out).badge == ("PASS", "good")
+    page = Page.parse(after.out)
+    assert (page.title, page.badge) == ("Credentials ledger", ("FAIL", "bad"))
+    assert page.summary == "1 of 2 credential(s) to rotate (1 overdue), as of 2026-02-15"
+    rows = {r["credential"]: r for r in page.section("Credentials")}
+    assert rows["deploy-key"] == {
+        "status": "❌ overdue",
+        "credential": "deploy-key",
+        "owner": "engineering",
+        "last rotation": "2026-01-10 (recorded by sam@example.com)",
+        "age / max": "36/30 days",
+        "due": "2026-02-09",
+        "stored in": "GitHub deploy key",
+    }
+    assert rows["SHOP_DB_PASSWORD"]["status"] == "✅ ok"
 
 
 def test_rotated_refuses_an_unknown_name_listing_the_known_ones(shop: Project) -> None:
@@ -357,6 +383,13 @@ def test_a_missing_vault_secret_is_unknown_not_never_rotated(shop: Project, vaul
     db = _entries(shop.run("security", "credentials", "-f", "json").json())["SHOP_DB_PASSWORD"]
     assert db["status"] == "unknown"
     assert db["problem"] == "Vault has no KV v2 secret at secret/shop/gone (404)"
+
+    html = shop.run("security", "credentials", "-f", "html")
+    assert html.code == 2
+    page = Page.parse(html.out)
+    assert page.badge == ("ERROR", "bad")
+    (row,) = (r for r in page.section("Credentials") if r["credential"] == "SHOP_DB_PASSWORD")
+    assert row["status"] == "💥 unknown (Vault has no KV v2 secret at secret/shop/gone (404))"
 
 
 # -- AWS Secrets Manager ------------------------------------------------------------------------

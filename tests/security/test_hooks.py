@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Project, Run, criterion
+from tests.report.pages import Page
 from tests.security import live
 from tests.security.live import SHOP_ENV, SHOP_PASSWORD, Service, received, receiver, shop
 
@@ -230,13 +231,13 @@ def shop_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def _audit(project: Project, tmp_path: Path, mode: str) -> tuple[Run, Path]:
+def _audit(project: Project, tmp_path: Path, mode: str, fmt: str = "json") -> tuple[Run, Path]:
     log = tmp_path / "audit.log"
     log.write_text('{"timestamp": "2026-01-01T00:00:00Z", "event": "boot"}\n', encoding="utf-8")
     with shop(mode, audit_log=log) as service:
         config = tmp_path / "audit.toml"
         config.write_text(AUDIT_CONFIG.format(url=service.url), encoding="utf-8")
-        result = project.run("security", "hooks", "--config", str(config), "--format", "json")
+        result = project.run("security", "hooks", "--config", str(config), "--format", fmt)
     return result, log
 
 
@@ -275,6 +276,51 @@ def test_the_flawed_service_misses_events_and_leaks_the_password(
     assert all(f["file"] == "audit.log" for f in report["findings"])
     assert SHOP_PASSWORD in log.read_text(encoding="utf-8")  # the flaw is real …
     _no_secrets(result)  # … and gonogo never repeats it
+
+
+@pytest.mark.usefixtures("shop_env")
+def test_html_report_shows_the_audit_log_findings_and_the_logged_events(
+    project: Project, tmp_path: Path
+) -> None:
+    result, _ = _audit(project, tmp_path, "flawed", "html")
+
+    assert result.code == 1
+    page = Page.parse(result.out)
+    assert page.title.startswith("audit-log: http://127.0.0.1:")
+    assert page.badge == ("FAIL", "bad")
+    leak = next(r for r in page.section("Findings") if r["rule"] == "audit.secret")
+    assert (leak["where"], leak["reason"]) == (
+        "audit.log:2",
+        "line 2 holds a password or token the check used",
+    )
+    assert leak["severity"] in {"critical", "high"}
+    missing = {r["reason"] for r in page.section("Findings") if r["rule"] == "audit.missing-event"}
+    assert "no audit line for auth.logout" in missing
+    logged = {r["rule"]: r["detail"] for r in page.section("Passed")}
+    assert logged["audit.event:auth.login"] == "audit.log:2"
+    _no_secrets(result)
+
+
+@pytest.mark.usefixtures("hook_env")
+def test_html_report_lists_the_hooks_that_accepted_the_test_event(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_TOKEN", f"Bearer {RECEIVER_TOKEN}")
+    with receiver(tmp_path / "received.jsonl", token=RECEIVER_TOKEN) as hooks:
+        config = _hooks_config(tmp_path, hooks.url, monkeypatch)
+        result = project.run("security", "hooks", "--config", str(config), "-f", "html")
+
+    assert result.code == 0
+    page = Page.parse(result.out)
+    assert page.badge == ("PASS", "good")
+    assert page.summary == "0 finding(s) (none); none at or above low."
+    passed = [r["rule"] for r in page.section("Passed")]
+    assert passed == [
+        "hooks.pagerduty:on-call",
+        "hooks.alertmanager:alertmanager",
+        "hooks.slack:team-channel",
+    ]
+    _no_secrets(result)
 
 
 @pytest.mark.usefixtures("shop_env")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Project, Run, criterion
+from tests.report.pages import Page
 from tests.security import live
 from tests.security.live import CERT, SHOP_ENV, SHOP_JWT_SECRET, SHOP_PASSWORD, Service, shop
 
@@ -154,7 +155,7 @@ def test_hsts_is_checked_over_https(project: Project, tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("shop_env")
-@pytest.mark.parametrize("fmt", ["text", "markdown", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "sarif", "html"])
 def test_no_format_prints_a_token_or_password(project: Project, tmp_path: Path, fmt: str) -> None:
     with shop("flawed") as service:
         result = _probe(project, service, _config(tmp_path), "--format", fmt)
@@ -164,6 +165,43 @@ def test_no_format_prints_a_token_or_password(project: Project, tmp_path: Path, 
     if fmt == "text":
         assert "CRITICAL  " in result.out
         assert "fix: pin the accepted algorithms" in result.out
+
+
+@pytest.mark.usefixtures("shop_env")
+def test_html_report_shows_each_failed_probe_and_what_was_skipped(
+    project: Project, tmp_path: Path
+) -> None:
+    with shop("flawed") as service:
+        result = _probe(project, service, _config(tmp_path), "--format", "html")
+
+    assert result.code == 1
+    page = Page.parse(result.out)
+    assert page.title == f"http-probe: {service.url}"
+    assert page.badge == ("FAIL", "bad")
+    rows = page.section("Findings")
+    assert {r["rule"] for r in rows} == HTTP_RULES
+    csp = next(r for r in rows if r["rule"] == "headers.csp")
+    assert csp["reason"] == "Content-Security-Policy missing on GET /"
+    assert csp["where"].startswith(service.url)
+    assert page.section("Skipped") == [
+        {"rule": "headers.hsts", "detail": "the URL is http: HSTS is checked on https only"}
+    ]
+    _no_secrets(result)
+
+
+@pytest.mark.usefixtures("shop_env")
+def test_html_report_of_the_fixed_twin_passes_and_lists_what_passed(
+    project: Project, tmp_path: Path
+) -> None:
+    with shop("fixed") as service:
+        result = _probe(project, service, _config(tmp_path), "--format", "html")
+
+    assert result.code == 0
+    page = Page.parse(result.out)
+    assert page.badge == ("PASS", "good")
+    assert "Findings" not in page.headings
+    passed = {r["rule"]: r["detail"] for r in page.section("Passed")}
+    assert passed["session.logout"] == "GET /orders refused the session after logout (401)"
 
 
 @pytest.mark.usefixtures("shop_env")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Project, criterion
+from tests.report.pages import Page
 from tests.security import live
 from tests.security.live import FIXTURES
 
@@ -141,6 +142,35 @@ def test_markdown_report_to_a_file(project: Project, in_fixtures: Path, tmp_path
     text = out.read_text(encoding="utf-8")
     assert text.startswith("## least-privilege: k8s/over")
     assert "| critical | `k8s/over/rbac.yaml:62` | `rbac-cluster-admin` |" in text
+
+
+def test_html_report_shows_each_finding_with_severity_place_and_fix(
+    project: Project, in_fixtures: Path
+) -> None:
+    result = project.run("security", "privileges", "k8s/over", "--format", "html")
+
+    assert result.code == 1
+    page = Page.parse(result.out)
+    assert (page.title, page.badge) == ("least-privilege: k8s/over", ("FAIL", "bad"))
+    assert page.summary == "13 finding(s) (2 critical, 8 high, 3 medium); 13 at or above medium."
+    rows = page.section("Findings")
+    assert len(rows) == len(OVER_FINDINGS)
+    admin = next(r for r in rows if r["rule"] == "rbac-cluster-admin")
+    assert (admin["severity"], admin["where"]) == ("critical", "k8s/over/rbac.yaml:62")
+    assert "binds cluster-admin to ServiceAccount shop-api" in admin["reason"]
+    assert admin["fix"] == "bind a Role with only the permissions the subject uses"
+
+
+def test_html_report_below_fail_on_passes(project: Project, in_fixtures: Path) -> None:
+    only_medium = "k8s/over/deployment.yaml"
+
+    result = project.run("security", "privileges", only_medium, "-f", "html", "--fail-on", "high")
+
+    assert result.code == 0
+    page = Page.parse(result.out)
+    assert page.badge == ("PASS", "good")
+    assert page.summary == "2 finding(s) (2 medium); none at or above high."
+    assert {r["severity"] for r in page.section("Findings")} == {"medium"}
 
 
 def _manifest(tmp_path: Path, name: str, text: str) -> Path:

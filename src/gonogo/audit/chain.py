@@ -48,6 +48,15 @@ class Event:
         }
 
 
+#: the payload keys that name what an event is about, in the order a summary shows them
+SUMMARY_KEYS = ("release", "gate", "subject", "role", "criterion", "verdict", "outcome")
+
+
+def payload_summary(payload: Mapping[str, Any]) -> str:
+    """What an event is about in one line: ``release=1.0 gate=docs verdict=pass``."""
+    return " ".join(f"{k}={payload[k]}" for k in SUMMARY_KEYS if payload.get(k) is not None)
+
+
 def event_hash(
     *, seq: int, ts: str, actor: str, type: str, payload: Mapping[str, Any], prev_hash: str
 ) -> str:

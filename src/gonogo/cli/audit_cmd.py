@@ -13,6 +13,8 @@ from gonogo.cli import output
 from gonogo.cli.common import STORE_INT_MAX, OutputOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.errors import ExitCode
+from gonogo.report.document import render_document
+from gonogo.report.lists import audit_log_document, audit_verify_document
 
 app = typer.Typer(help="Read, export and verify the audit trail.", no_args_is_help=True)
 
@@ -22,6 +24,8 @@ class LogFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 class ExportFormat(StrEnum):
@@ -37,7 +41,7 @@ def log(
         int, typer.Option("--limit", "-n", min=1, max=STORE_INT_MAX, help="Newest N events.")
     ] = 50,
     fmt: Annotated[
-        LogFormat, typer.Option("--format", "-f", help="Output format.")
+        LogFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = LogFormat.TEXT,
     out: OutputOption = None,
 ) -> int:
@@ -45,21 +49,20 @@ def log(
     ws = workspace(ctx.ensure_object(Globals), policy=False)
     with ws.store.read() as conn:
         events = chain.tail(conn, limit)
+    listing = [e.to_json() for e in events]
     if fmt is LogFormat.JSON:
-        text = json.dumps(
-            {"schema": "gonogo.audit-log/v1", "events": [e.to_json() for e in events]}, indent=2
-        )
+        text = json.dumps({"schema": "gonogo.audit-log/v1", "events": listing}, indent=2)
+    elif fmt in (LogFormat.MARKDOWN, LogFormat.HTML):
+        text = render_document(audit_log_document(listing), fmt)
     elif not events:
         text = "the audit trail is empty"
     else:
-        text = "\n".join(f"#{e.seq}\t{e.ts}\t{e.actor}\t{e.type}\t{_summary(e)}" for e in events)
+        text = "\n".join(
+            f"#{e.seq}\t{e.ts}\t{e.actor}\t{e.type}\t{chain.payload_summary(e.payload)}"
+            for e in events
+        )
     output.emit(text, out)
     return ExitCode.OK
-
-
-def _summary(event: chain.Event) -> str:
-    keys = ("release", "gate", "subject", "role", "criterion", "verdict", "outcome")
-    return " ".join(f"{k}={event.payload[k]}" for k in keys if event.payload.get(k) is not None)
 
 
 @app.command()
@@ -84,30 +87,28 @@ def export(
 def verify(
     ctx: typer.Context,
     fmt: Annotated[
-        LogFormat, typer.Option("--format", "-f", help="Output format.")
+        LogFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = LogFormat.TEXT,
+    out: OutputOption = None,
 ) -> int:
     """Check the whole chain and the checkpoint; exit 1 naming the first bad event."""
     ws = workspace(ctx.ensure_object(Globals), policy=False)
     checkpoint = ws.read_checkpoint()
     with ws.store.read() as conn:
         result = chain.verify(conn, checkpoint)
+    report = {
+        "schema": "gonogo.audit-verify/v1",
+        "ok": result.ok,
+        "checked": result.checked,
+        "head": result.head.to_json(),
+        "problem": result.problem,
+        "bad_seq": result.bad_seq,
+        "checkpoint": checkpoint.to_json() if checkpoint else None,
+    }
     if fmt is LogFormat.JSON:
-        output.emit(
-            json.dumps(
-                {
-                    "schema": "gonogo.audit-verify/v1",
-                    "ok": result.ok,
-                    "checked": result.checked,
-                    "head": result.head.to_json(),
-                    "problem": result.problem,
-                    "bad_seq": result.bad_seq,
-                    "checkpoint": checkpoint.to_json() if checkpoint else None,
-                },
-                indent=2,
-            ),
-            None,
-        )
+        output.emit(json.dumps(report, indent=2), out)
+    elif fmt in (LogFormat.MARKDOWN, LogFormat.HTML):
+        output.emit(render_document(audit_verify_document(report), fmt), out)
     elif result.ok:
         where = (
             f"; checkpoint #{checkpoint.seq} matches"
@@ -117,8 +118,8 @@ def verify(
         output.emit(
             f"audit trail OK: {result.checked} events, head #{result.head.seq} "
             f"{result.head.hash[:12]}{where}",
-            None,
+            out,
         )
     else:
-        output.emit(f"audit trail BROKEN: {result.problem}", None)
+        output.emit(f"audit trail BROKEN: {result.problem}", out)
     return ExitCode.OK if result.ok else ExitCode.NO_GO

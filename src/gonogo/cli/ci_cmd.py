@@ -31,6 +31,8 @@ from gonogo.errors import ExitCode, UsageError
 from gonogo.gates import plan
 from gonogo.policy.load import PolicyInvalid, find_policy, load_policy
 from gonogo.report import Format, ReportKind, render
+from gonogo.report.document import render_document
+from gonogo.report.lists import ci_verify_document
 
 #: the file GitHub Actions shows as the job's summary page
 ENV_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -56,6 +58,8 @@ class VerifyFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 @app.callback()
@@ -188,13 +192,16 @@ def verify(
     result = verify_file(path, release_branch=release_branch)
     if fmt is VerifyFormat.JSON:
         output.emit(json.dumps(result.to_json(), indent=2), out)
+    elif fmt in (VerifyFormat.MARKDOWN, VerifyFormat.HTML):
+        output.emit(render_document(ci_verify_document(result.to_json()), fmt), out)
     else:
         lines = [f"{path}: {finding}" for finding in result.findings]
         if result.ok:
             jobs = ", ".join(result.jobs)
             lines.append(f"{path}: OK: job {jobs} runs `gonogo ci` and nothing lets it off")
         else:
-            lines.append(f"{path}: {len(result.findings)} ways around the gates")
+            count = len(result.findings)
+            lines.append(f"{path}: {count} way{'' if count == 1 else 's'} around the gates")
         output.emit("\n".join(lines), out)
     return ExitCode.OK if result.ok else ExitCode.NO_GO
 

@@ -21,8 +21,10 @@ from gonogo.config.inventory import (
     load_inventory,
     write_inventory,
 )
+from gonogo.config.report import check_document, check_summary, scan_document, scan_summary
 from gonogo.config.scan import ScanResult, scan_tree
 from gonogo.errors import ExitCode, UsageError
+from gonogo.report.document import render_document
 
 app = typer.Typer(
     help="Environment hardening: env-var inventory, validation, parity, runbook.",
@@ -41,6 +43,7 @@ class ScanFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 class CheckFormat(StrEnum):
@@ -48,6 +51,8 @@ class CheckFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 PathArgument = Annotated[
@@ -164,6 +169,8 @@ def _render_scan(found: Inventory, result: ScanResult, fmt: ScanFormat) -> str:
         return json.dumps(document, indent=2)
     if fmt is ScanFormat.MARKDOWN:
         return _markdown(found)
+    if fmt is ScanFormat.HTML:
+        return render_document(scan_document(found, result), fmt)
     rows = [("NAME", "TYPE", "REQUIRED", "SECRET", "DEFAULT", "READ AT")]
     for var in found:
         where = var.locations[0] if var.locations else ""
@@ -182,10 +189,8 @@ def _render_scan(found: Inventory, result: ScanResult, fmt: ScanFormat) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    required = sum(v.required for v in found)
-    secret = sum(v.secret for v in found)
     lines.append("")
-    lines.append(f"{len(found)} variables: {required} required, {secret} secret.")
+    lines.append(scan_summary(found))
     if unread:
         lines.append(
             "Defined in config files but not read by the scanned code: " + ", ".join(unread)
@@ -227,9 +232,8 @@ def _render_check(
             },
             indent=2,
         )
-    if not differences:
-        return f"in sync: the code reads exactly the {len(listed)} variables {name} lists"
-    lines = [d.describe(name) for d in differences]
-    noun = "difference" if len(differences) == 1 else "differences"
-    lines.append(f"{len(differences)} {noun}; run `gonogo env scan` to update {name}")
-    return "\n".join(lines)
+    if fmt in (CheckFormat.MARKDOWN, CheckFormat.HTML):
+        return render_document(check_document(listed, differences, name), fmt)
+    return "\n".join(
+        [*(d.describe(name) for d in differences), check_summary(listed, differences, name)]
+    )

@@ -15,12 +15,14 @@ from gonogo.cli.common import OutputOption
 from gonogo.cli.context import Globals
 from gonogo.config.inventory import FILENAME, Inventory, load_inventory
 from gonogo.config.parity.compare import ParityReport, compare
+from gonogo.config.parity.report import diff_document, diff_summary, files_read
 from gonogo.config.parity.sources import load_environment
 from gonogo.config.parity.yamlfiles import relative
 from gonogo.config.runbook import generate, staleness
 from gonogo.errors import ExitCode, PolicyError, UsageError
 from gonogo.policy.environments import EnvPolicy
 from gonogo.policy.load import LoadedPolicy, find_policy, load_policy
+from gonogo.report.document import to_html, to_markdown
 
 
 class DiffFormat(StrEnum):
@@ -28,6 +30,8 @@ class DiffFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 InventoryOption = Annotated[
@@ -92,16 +96,24 @@ def diff(
     )
     for warning in (*report.left.warnings, *report.right.warnings):
         output.info(f"gonogo: warning: {warning}")
-    text = json.dumps(report.to_json(), indent=2) if fmt is DiffFormat.JSON else render(report)
-    output.emit(text, out)
+    output.emit(_render(report, fmt), out)
     return ExitCode.NO_GO if report.undeclared else ExitCode.OK
+
+
+def _render(report: ParityReport, fmt: DiffFormat) -> str:
+    if fmt is DiffFormat.JSON:
+        return json.dumps(report.to_json(), indent=2)
+    if fmt is DiffFormat.MARKDOWN:
+        return to_markdown(diff_document(report))
+    if fmt is DiffFormat.HTML:
+        return to_html(diff_document(report))
+    return render(report)
 
 
 def render(report: ParityReport) -> str:
     """The text report: undeclared differences, then allowed ones with their reasons."""
     left, right = report.left.name, report.right.name
-    files = len(set(report.left.files) | set(report.right.files))
-    lines = [f"{left} against {right} ({files} definition files read)"]
+    lines = [f"{left} against {right} ({files_read(report)} definition files read)"]
     width = max((len(d.kind.value) for d in report.differences), default=0)
     if report.undeclared:
         lines += ["", "Undeclared differences:"]
@@ -111,18 +123,7 @@ def render(report: ParityReport) -> str:
         for difference in report.allowed:
             lines.append(f"  {difference.kind.value:<{width}}  {difference.describe()}")
             lines.append(f"  {'':<{width}}  reason: {difference.reason}")
-    lines.append("")
-    allowed = len(report.allowed)
-    noted = f" ({allowed} allowed by the policy)" if allowed else ""
-    count = len(report.undeclared)
-    if count:
-        noun = "difference" if count == 1 else "differences"
-        lines.append(
-            f"{count} undeclared {noun} between {left} and {right}{noted}; "
-            "allow the intended ones under [[env.parity.allow]] in the policy, each with a reason"
-        )
-    else:
-        lines.append(f"{left} and {right} are in parity{noted}")
+    lines += ["", diff_summary(report)]
     return "\n".join(lines)
 
 

@@ -14,6 +14,8 @@ from gonogo.cli.context import Globals, workspace
 from gonogo.errors import ExitCode
 from gonogo.gates.status import status
 from gonogo.report import Format, ReportKind, render
+from gonogo.report.document import render_document
+from gonogo.report.lists import releases_document
 from gonogo.scope import releases
 
 app = typer.Typer(help="Create and inspect releases.", no_args_is_help=True)
@@ -24,6 +26,8 @@ class ListFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 @app.command()
@@ -43,7 +47,7 @@ def create(
 def list_(
     ctx: typer.Context,
     fmt: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="Output format.")
+        ListFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = ListFormat.TEXT,
     out: OutputOption = None,
 ) -> int:
@@ -51,10 +55,11 @@ def list_(
     ws = workspace(ctx.ensure_object(Globals), policy=False)
     with ws.store.read() as conn:
         found = releases.list_all(conn)
+    listing = [r.to_json() for r in found]
     if fmt is ListFormat.JSON:
-        text = json.dumps(
-            {"schema": "gonogo.releases/v1", "releases": [r.to_json() for r in found]}, indent=2
-        )
+        text = json.dumps({"schema": "gonogo.releases/v1", "releases": listing}, indent=2)
+    elif fmt in (ListFormat.MARKDOWN, ListFormat.HTML):
+        text = render_document(releases_document(listing), fmt)
     elif not found:
         text = "no releases yet: create one with `gonogo release create VERSION`"
     else:

@@ -17,7 +17,7 @@ from gonogo.cli.common import STORE_INT_MAX, OutputOption, ReleaseOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.rollout_view import LiveView, headline, status_text
 from gonogo.errors import ExitCode, UsageError
-from gonogo.report.document import Document, to_html, to_markdown
+from gonogo.report.document import render_document
 from gonogo.report.rollout import rollout_document, rollouts_document, simulation_document
 from gonogo.rollout import components, state
 from gonogo.rollout.analysis.interface import JudgeKind
@@ -79,15 +79,11 @@ def simulate(
     if fmt is SimulateFormat.JSON:
         text = json.dumps(report.to_json(), indent=2)
     elif fmt in (SimulateFormat.MARKDOWN, SimulateFormat.HTML):
-        text = _page(simulation_document(report.to_json()), html=fmt is SimulateFormat.HTML)
+        text = render_document(simulation_document(report.to_json()), fmt)
     else:
         text = render_text(report)
     output.emit(text, out)
     return ExitCode.OK
-
-
-def _page(document: Document, *, html: bool) -> str:
-    return to_html(document) if html else to_markdown(document)
 
 
 def _rate(value: float | None) -> str:
@@ -222,7 +218,7 @@ def _document(ws: Workspace, record: RolloutRecord, fmt: RolloutFormat) -> str |
     doc = rollout_json(ws, record)
     if fmt is RolloutFormat.JSON:
         return json.dumps(doc, indent=2)
-    return _page(rollout_document(doc), html=fmt is RolloutFormat.HTML)
+    return render_document(rollout_document(doc), fmt)
 
 
 def _finish(ws: Workspace, record: RolloutRecord, fmt: RolloutFormat, out: Path | None) -> int:
@@ -370,7 +366,7 @@ def status(
         if fmt is RolloutFormat.JSON:
             text = json.dumps({"schema": ROLLOUT_SCHEMA, "rollouts": listing}, indent=2)
         elif fmt in (RolloutFormat.MARKDOWN, RolloutFormat.HTML):
-            text = _page(rollouts_document(listing), html=fmt is RolloutFormat.HTML)
+            text = render_document(rollouts_document(listing), fmt)
         else:
             text = "\n".join(headline(r) for r in records) or "no rollouts yet"
         output.emit(text, out)

@@ -30,6 +30,7 @@ __all__ = [
     "Table",
     "fmt_num",
     "fmt_rate",
+    "render_document",
     "to_html",
     "to_markdown",
 ]
@@ -176,3 +177,12 @@ def to_html(doc: Document) -> str:
     except jinja2.TemplateError as error:  # a broken install, not the user's input
         raise ReportError(f"cannot load the HTML template {TEMPLATE}: {error}") from error
     return page.render(doc=doc, facts=Table.facts(doc.facts) if doc.facts else None)
+
+
+def render_document(doc: Document, fmt: str) -> str:
+    """The document in ``fmt``: ``markdown`` or ``html`` (a command's format choice)."""
+    if fmt == "markdown":
+        return to_markdown(doc)
+    if fmt == "html":
+        return to_html(doc)
+    raise ReportError(f"a report document has no {fmt!r} form; use markdown or html")

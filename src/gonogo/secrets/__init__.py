@@ -1,7 +1,7 @@
 """The secret scanner: gitleaks-format rules, a keyword prefilter, tree and history scans.
 
 ``run_scan(ScanRequest(root=...))`` returns a :class:`ScanResult`; ``render`` turns it into
-text, JSON or SARIF. No finding, report or baseline ever holds a secret.
+text, JSON, SARIF, Markdown or HTML. No finding, report or baseline ever holds a secret.
 """
 
 from __future__ import annotations

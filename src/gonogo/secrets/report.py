@@ -1,4 +1,5 @@
-"""Rendering a scan: text for people, JSON for scripts, SARIF 2.1.0 for code-scanning UIs.
+"""Rendering a scan: text for people, JSON for scripts, SARIF 2.1.0 for code-scanning UIs,
+Markdown and one HTML page (:mod:`gonogo.secrets.document`) for tickets and reviews.
 
 Every format shows a finding's redacted preview and fingerprint; none holds the secret.
 """
@@ -15,7 +16,8 @@ from gonogo import __version__
 from gonogo.secrets.model import JSON_SCHEMA, SKIPPED, Finding, ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_FINGERPRINT_DIGITS = 12
+#: how many hex digits of a fingerprint the text, Markdown and HTML show
+FINGERPRINT_DIGITS = 12
 
 
 class ScanFormat(StrEnum):
@@ -24,17 +26,25 @@ class ScanFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def _size(count: int) -> str:
     return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count / 1e3:.1f} kB"
 
 
-def summary_line(result: ScanResult) -> str:
-    """One line: how many secrets, suppressed, files, commits."""
+def scope_line(result: ScanResult) -> str:
+    """What was scanned: ``120 files (482.1 kB) and 3 commits``."""
     scope = f"{result.files} files ({_size(result.bytes)})"
     if result.history:
         scope += f" and {result.commits} commits"
+    return scope
+
+
+def summary_line(result: ScanResult) -> str:
+    """One line: how many secrets, suppressed, files, commits."""
+    scope = scope_line(result)
     suppressed = (
         f" ({len(result.suppressed)} suppressed by the baseline)" if result.suppressed else ""
     )
@@ -52,14 +62,19 @@ def _where(finding: Finding) -> str:
     return place
 
 
+def skipped_counts(result: ScanResult) -> Counter[str]:
+    """Files that could not be scanned, counted by reason (``binary``, ``too large``…)."""
+    return Counter(n.kind.value.replace("_", " ") for n in result.notices if n.kind in SKIPPED)
+
+
 def render_text(result: ScanResult) -> str:
     """One line per finding, then warnings, skipped files and the summary."""
     lines = [
-        f"{_where(f)}  {f.rule_id}  {f.preview}  fingerprint {f.fingerprint[:_FINGERPRINT_DIGITS]}"
+        f"{_where(f)}  {f.rule_id}  {f.preview}  fingerprint {f.fingerprint[:FINGERPRINT_DIGITS]}"
         for f in result.findings
     ]
     lines += [f"warning: {n.path}: {n.message}" for n in result.warnings]
-    skipped = Counter(n.kind.value.replace("_", " ") for n in result.notices if n.kind in SKIPPED)
+    skipped = skipped_counts(result)
     if skipped:
         lines.append("skipped: " + ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items())))
     lines.append(summary_line(result))
@@ -171,5 +186,11 @@ def render(result: ScanResult, fmt: ScanFormat) -> str:
             return render_json(result)
         case ScanFormat.SARIF:
             return render_sarif(result)
+        case ScanFormat.MARKDOWN | ScanFormat.HTML:
+            # Imported here: the scan's worker processes import this package, and they
+            # need no report templates (Jinja2) to start.
+            from gonogo.secrets.document import render_page  # noqa: PLC0415
+
+            return render_page(result, fmt)
         case _:  # pragma: no cover - exhaustive
             assert_never(fmt)

@@ -1,4 +1,5 @@
-"""Render an audit report: text, JSON (``gonogo.deps-audit/v1``), Markdown or SARIF 2.1.0."""
+"""Render an audit report: text, JSON (``gonogo.deps-audit/v1``), Markdown, SARIF 2.1.0, or
+one HTML page built by :func:`audit_document` to show what the Markdown shows."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from enum import StrEnum
 from typing import Any, assert_never
 
 from gonogo import __version__
+from gonogo.report.document import Document, Outcome, Section, Table, to_html
 from gonogo.report.interface import clean_text
 from gonogo.security.audit import AuditReport, Finding
 from gonogo.security.cvss import Severity
@@ -23,6 +25,7 @@ class AuditFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render_audit(report: AuditReport, fmt: AuditFormat) -> str:
@@ -32,6 +35,7 @@ def render_audit(report: AuditReport, fmt: AuditFormat) -> str:
         AuditFormat.JSON: render_json,
         AuditFormat.SARIF: render_sarif,
         AuditFormat.MARKDOWN: render_markdown,
+        AuditFormat.HTML: render_html,
     }
     return renderers[AuditFormat(fmt)](report)
 
@@ -168,6 +172,68 @@ def render_markdown(report: AuditReport) -> str:
     return "\n".join(lines)
 
 
+def _exception_rows(report: AuditReport) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for f in report.findings:
+        if f.exception is not None:
+            state = "in force until" if f.excepted else "EXPIRED on"
+            rule = f.exception
+            rows.append((rule.id, f"{state} {rule.expires}", rule.approver, rule.reason))
+    return rows
+
+
+def audit_document(report: AuditReport) -> Document:
+    """The Markdown page's content as a report document: the same verdict, facts and tables."""
+    head, _, rest = verdict_line(report).partition(": ")
+    findings = Table.of(
+        ("package", "version", "advisory", "aliases", "severity", "fixed in", "status"),
+        [
+            (
+                f.dependency.name,
+                f.dependency.version or "",
+                f.advisory.id,
+                ", ".join(f.advisory.aliases),
+                _score(f),
+                f.fixed_in or "—",
+                _status(f),
+            )
+            for f in report.findings
+        ],
+        empty="No vulnerabilities found.",
+    )
+    sections = [Section("Vulnerabilities", tables=(findings,))]
+    exceptions = _exception_rows(report)
+    if exceptions:
+        table = Table.of(("exception", "state", "approved by", "reason"), exceptions)
+        sections.append(Section("Exceptions", tables=(table,)))
+    if report.upgrades:
+        rows = [(u.package, u.version, u.upgrade_to or "none yet") for u in report.upgrades]
+        table = Table.of(("package", "version", "upgrade to"), rows)
+        sections.append(Section("Upgrades", tables=(table,)))
+    if report.unpinned:
+        rows = [(d.name, d.spec, d.location) for d in report.unpinned]
+        table = Table.of(("package", "requirement", "where"), rows)
+        sections.append(Section("Not audited (no pinned version)", tables=(table,)))
+    return Document(
+        title="Dependency audit",
+        outcome=Outcome(head, "good" if report.passed else "bad"),
+        summary=rest,
+        facts=(
+            ("threshold", str(report.policy.threshold)),
+            ("unscored advisories", "fail" if report.policy.fail_unscored else "allowed"),
+            ("advisories", str(report.advisories)),
+            ("database", report.database),
+            ("date", report.today.isoformat()),
+        ),
+        sections=tuple(sections),
+    )
+
+
+def render_html(report: AuditReport) -> str:
+    """One self-contained HTML page showing what :func:`render_markdown` shows."""
+    return to_html(audit_document(report))
+
+
 def _level(finding: Finding) -> str:
     if finding.blocking:
         return "error"
@@ -243,5 +309,7 @@ def describe(fmt: AuditFormat) -> str:
             return "SARIF 2.1.0"
         case AuditFormat.MARKDOWN:
             return "Markdown"
+        case AuditFormat.HTML:
+            return "HTML (one self-contained page)"
         case _:
             assert_never(fmt)

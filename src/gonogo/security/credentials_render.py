@@ -1,4 +1,5 @@
-"""The credentials ledger as text, JSON or Markdown (``gonogo security credentials``)."""
+"""The credentials ledger as text, JSON, Markdown, or one HTML page built by
+:func:`ledger_document` to show what the Markdown shows (``gonogo security credentials``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from gonogo.clock import iso
+from gonogo.report.document import Document, Outcome, Section, Table, to_html
 from gonogo.report.interface import clean_text
 from gonogo.report.markdown import escape_inline
 from gonogo.security.credentials import CredentialStatus, Entry, Ledger
@@ -25,6 +27,7 @@ class LedgerFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render_ledger(ledger: Ledger, fmt: LedgerFormat) -> str:
@@ -34,6 +37,8 @@ def render_ledger(ledger: Ledger, fmt: LedgerFormat) -> str:
             return json.dumps(ledger.to_json(), indent=2)
         case LedgerFormat.MARKDOWN:
             return "\n".join([f"**{summary(ledger)}**", "", *markdown_table(ledger)]) + "\n"
+        case LedgerFormat.HTML:
+            return to_html(ledger_document(ledger))
         case LedgerFormat.TEXT:
             return _text(ledger)
         case _:
@@ -42,6 +47,12 @@ def render_ledger(ledger: Ledger, fmt: LedgerFormat) -> str:
 
 def summary(ledger: Ledger) -> str:
     """``FAIL: 2 of 5 credentials to rotate (1 overdue, 1 never rotated), as of …``."""
+    word, text = verdict(ledger)
+    return f"{word}: {text}"
+
+
+def verdict(ledger: Ledger) -> tuple[str, str]:
+    """The verdict word (``PASS``, ``FAIL`` or ``ERROR``) and what it rests on."""
     counts = ledger.counts()
     total = len(ledger.entries)
     when = f"as of {iso(ledger.as_of)[:10]}"
@@ -52,15 +63,17 @@ def summary(ledger: Ledger) -> str:
             if counts[s.value]
         ]
         return (
-            f"FAIL: {len(ledger.failing)} of {total} credential(s) to rotate "
-            f"({', '.join(parts)}), {when}"
+            "FAIL",
+            f"{len(ledger.failing)} of {total} credential(s) to rotate "
+            f"({', '.join(parts)}), {when}",
         )
     if ledger.unknown:
         return (
-            f"ERROR: the rotation of {len(ledger.unknown)} of {total} credential(s) could not "
-            f"be read, {when}"
+            "ERROR",
+            f"the rotation of {len(ledger.unknown)} of {total} credential(s) could not "
+            f"be read, {when}",
         )
-    return f"PASS: {total} credential(s) rotated within their maximum age, {when}"
+    return "PASS", f"{total} credential(s) rotated within their maximum age, {when}"
 
 
 def last_rotation(entry: Entry) -> str:
@@ -104,6 +117,40 @@ def markdown_table(ledger: Ledger) -> list[str]:
     return rows
 
 
+def _cells(entry: Entry) -> tuple[str, ...]:
+    """An entry's cells after its status, the same in every format."""
+    return (
+        entry.credential.name,
+        entry.credential.owner or "—",
+        last_rotation(entry),
+        age(entry),
+        entry.due.isoformat() if entry.due else "—",
+        entry.credential.stored_in,
+    )
+
+
+def _status_cell(entry: Entry) -> str:
+    status = f"{MARKERS[entry.status]} {entry.status.label}"
+    return f"{status} ({entry.problem})" if entry.problem else status
+
+
+def ledger_document(ledger: Ledger) -> Document:
+    """The Markdown ledger's content as a report document: the verdict, then the table."""
+    word, text = verdict(ledger)
+    rows = [(_status_cell(entry), *_cells(entry)) for entry in ledger.entries]
+    table = Table.of(
+        ("status", "credential", "owner", "last rotation", "age / max", "due", "stored in"),
+        rows,
+        empty="No credentials to track.",
+    )
+    return Document(
+        title="Credentials ledger",
+        outcome=Outcome(word, "good" if word == "PASS" else "bad"),
+        summary=text,
+        sections=(Section("Credentials", tables=(table,)),),
+    )
+
+
 def _text(ledger: Ledger) -> str:
     lines = [summary(ledger)]
     if not ledger.entries:
@@ -112,18 +159,7 @@ def _text(ledger: Ledger) -> str:
             + "\nno credentials to track: no secret variable in the inventory, none declared\n"
         )
     header = ("STATUS", "CREDENTIAL", "OWNER", "LAST ROTATION", "AGE/MAX", "DUE", "STORED IN")
-    rows = [
-        (
-            entry.status.label,
-            entry.credential.name,
-            entry.credential.owner or "—",
-            last_rotation(entry),
-            age(entry),
-            entry.due.isoformat() if entry.due else "—",
-            entry.credential.stored_in,
-        )
-        for entry in ledger.entries
-    ]
+    rows = [(entry.status.label, *_cells(entry)) for entry in ledger.entries]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
     lines.append("")
     for row in (header, *rows):

@@ -1,4 +1,5 @@
-"""Render a findings :class:`~gonogo.security.findings.Report`: text, JSON, SARIF or Markdown.
+"""Render a findings :class:`~gonogo.security.findings.Report`: text, JSON, SARIF, Markdown,
+or one HTML page built by :func:`findings_document` to show what the Markdown shows.
 
 Renderers return text and never print. The JSON carries ``"schema":
 "gonogo.<tool>/v1"``; SARIF is 2.1.0 with GitHub's ``security-severity`` per rule.
@@ -11,7 +12,8 @@ from enum import StrEnum
 from typing import Any, assert_never
 
 from gonogo import __version__
-from gonogo.security.findings import Finding, Report, Severity
+from gonogo.report.document import Document, Outcome, Section, Table, to_html
+from gonogo.security.findings import Finding, Passed, Report, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: GitHub code scanning reads this number to rank findings
@@ -38,6 +40,7 @@ class FindingsFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render(report: Report, fmt: FindingsFormat, fail_on: Severity) -> str:
@@ -50,6 +53,8 @@ def render(report: Report, fmt: FindingsFormat, fail_on: Severity) -> str:
         return json.dumps(to_sarif(report), indent=2) + "\n"
     if fmt is FindingsFormat.MARKDOWN:
         return render_markdown(report, fail_on)
+    if fmt is FindingsFormat.HTML:
+        return to_html(findings_document(report, fail_on))
     assert_never(fmt)
 
 
@@ -131,6 +136,31 @@ def render_markdown(report: Report, fail_on: Severity) -> str:
         lines += ["Skipped:", ""] + [f"- `{p.rule}`: {_cell(p.detail)}" for p in report.skipped]
         lines.append("")
     return "\n".join(lines)
+
+
+def _checks(heading: str, checks: tuple[Passed, ...]) -> Section:
+    rows = [(p.rule, p.detail) for p in checks]
+    return Section(heading, tables=(Table.of(("rule", "detail"), rows),))
+
+
+def findings_document(report: Report, fail_on: Severity) -> Document:
+    """The Markdown section's content as a report document: verdict, findings, passed, skipped."""
+    failing = bool(report.failing(fail_on))
+    sections = []
+    if report.findings:
+        rows = [(f.severity.value, f.where, f.rule, f.reason, f.fix) for f in report.findings]
+        table = Table.of(("severity", "where", "rule", "reason", "fix"), rows)
+        sections.append(Section("Findings", tables=(table,)))
+    if report.passed:
+        sections.append(_checks("Passed", report.passed))
+    if report.skipped:
+        sections.append(_checks("Skipped", report.skipped))
+    return Document(
+        title=f"{report.tool}: {report.target}",
+        outcome=Outcome("FAIL", "bad") if failing else Outcome("PASS", "good"),
+        summary=f"{summary(report, fail_on)}.",
+        sections=tuple(sections),
+    )
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
