@@ -16,6 +16,7 @@ from gonogo.report.document import (
     Section,
     Table,
     fmt_num,
+    render_document,
     to_html,
     to_markdown,
 )
@@ -109,6 +110,14 @@ def test_a_row_of_the_wrong_length_is_refused() -> None:
 )  # fmt: skip
 def test_numbers_absent_or_not_finite_show_as_a_dash(value: Any, spec: str, shown: str) -> None:
     assert fmt_num(value, spec) == shown
+
+
+def test_render_document_takes_a_command_s_format_choice() -> None:
+    doc = Document("Plain")
+    assert render_document(doc, "markdown") == to_markdown(doc)
+    assert render_document(doc, "html") == to_html(doc)
+    with pytest.raises(ReportError, match="no 'sarif' form; use markdown or html"):
+        render_document(doc, "sarif")
 
 
 def test_the_template_ships_inside_the_package() -> None:

@@ -14,7 +14,7 @@ from gonogo.cli.common import OutputOption
 from gonogo.cli.rollout_view import LiveView
 from gonogo.demo import DemoResult, run_demo
 from gonogo.errors import ExitCode
-from gonogo.report.document import to_html, to_markdown
+from gonogo.report.document import render_document
 from gonogo.report.rollout import demo_document
 
 
@@ -68,10 +68,8 @@ def demo(
         )
     if fmt is DemoFormat.JSON:
         output.emit(json.dumps(result.to_json(), indent=2), out)
-    elif fmt is DemoFormat.MARKDOWN:
-        output.emit(to_markdown(demo_document(result.to_json())), out)
-    elif fmt is DemoFormat.HTML:
-        output.emit(to_html(demo_document(result.to_json())), out)
+    elif fmt in (DemoFormat.MARKDOWN, DemoFormat.HTML):
+        output.emit(render_document(demo_document(result.to_json()), fmt), out)
     else:
         output.emit(render_text(result), out)
     expected = "promoted" if healthy else "rolled_back"

@@ -22,7 +22,7 @@ from gonogo.config.runbook import generate, staleness
 from gonogo.errors import ExitCode, PolicyError, UsageError
 from gonogo.policy.environments import EnvPolicy
 from gonogo.policy.load import LoadedPolicy, find_policy, load_policy
-from gonogo.report.document import to_html, to_markdown
+from gonogo.report.document import render_document
 
 
 class DiffFormat(StrEnum):
@@ -103,10 +103,8 @@ def diff(
 def _render(report: ParityReport, fmt: DiffFormat) -> str:
     if fmt is DiffFormat.JSON:
         return json.dumps(report.to_json(), indent=2)
-    if fmt is DiffFormat.MARKDOWN:
-        return to_markdown(diff_document(report))
-    if fmt is DiffFormat.HTML:
-        return to_html(diff_document(report))
+    if fmt in (DiffFormat.MARKDOWN, DiffFormat.HTML):
+        return render_document(diff_document(report), fmt)
     return render(report)
 
 
