@@ -152,6 +152,25 @@ def test_markdown_lists_the_inventory_as_a_table(project: Project) -> None:
     )
 
 
+def test_markdown_keeps_odd_text_inside_its_cells(project: Project) -> None:
+    (project.root / "app" / "odd.py").write_text(
+        'import os\n\nSEP = os.getenv("ODD_SEP", "a|b`c")\n', encoding="utf-8"
+    )
+    assert project.run("env", "scan").code == 0
+    file = project.root / "gonogo.env.toml"
+    text = file.read_text(encoding="utf-8")
+    marker = 'name = "ODD_SEP"\ndescription = ""'
+    file.write_text(
+        text.replace(marker, 'name = "ODD_SEP"\ndescription = "one | two <b>bold</b>"'),
+        encoding="utf-8",
+    )
+
+    run = project.run("env", "scan", "--no-write", "--format", "markdown")
+
+    row = next(line for line in run.out.splitlines() if line.startswith("| `ODD_SEP`"))
+    assert row == "| `ODD_SEP` | str | no | no | `a\\|b'c` | one \\| two \\<b\\>bold\\</b\\> |  |"
+
+
 def _add_secret_values(project: Project) -> None:
     """A secret read with a default, and secrets given literal values in .env.example."""
     (project.root / "app" / "billing.py").write_text(

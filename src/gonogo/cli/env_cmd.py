@@ -21,7 +21,13 @@ from gonogo.config.inventory import (
     load_inventory,
     write_inventory,
 )
-from gonogo.config.report import check_document, check_summary, scan_document, scan_summary
+from gonogo.config.report import (
+    check_document,
+    check_summary,
+    scan_document,
+    scan_markdown,
+    scan_summary,
+)
 from gonogo.config.scan import ScanResult, scan_tree
 from gonogo.errors import ExitCode, UsageError
 from gonogo.report.document import render_document
@@ -168,7 +174,7 @@ def _render_scan(found: Inventory, result: ScanResult, fmt: ScanFormat) -> str:
         document["warnings"] = [{"path": w.path, "message": w.message} for w in result.warnings]
         return json.dumps(document, indent=2)
     if fmt is ScanFormat.MARKDOWN:
-        return _markdown(found)
+        return scan_markdown(found)
     if fmt is ScanFormat.HTML:
         return render_document(scan_document(found, result), fmt)
     rows = [("NAME", "TYPE", "REQUIRED", "SECRET", "DEFAULT", "READ AT")]
@@ -195,26 +201,6 @@ def _render_scan(found: Inventory, result: ScanResult, fmt: ScanFormat) -> str:
         lines.append(
             "Defined in config files but not read by the scanned code: " + ", ".join(unread)
         )
-    return "\n".join(lines)
-
-
-def _markdown(found: Inventory) -> str:
-    lines = [
-        "| variable | type | required | secret | default | description | environments |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for var in found:
-        default = "" if var.default is None else f"`{var.default}`"
-        cells = [
-            f"`{var.name}`",
-            var.type.value,
-            "yes" if var.required else "no",
-            "yes" if var.secret else "no",
-            default,
-            var.description.replace("|", "\\|"),
-            ", ".join(var.environments),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

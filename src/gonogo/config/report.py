@@ -17,8 +17,9 @@ from gonogo.config.build import Difference
 from gonogo.config.inventory import Inventory, Variable
 from gonogo.config.scan import ScanResult
 from gonogo.report.document import MISSING, Document, Outcome, Section, Table
+from gonogo.report.markdown import code_cell, escape_inline
 
-__all__ = ["check_document", "check_summary", "scan_document", "scan_summary"]
+__all__ = ["check_document", "check_summary", "scan_document", "scan_markdown", "scan_summary"]
 
 #: what a secret's default shows instead of its value
 HIDDEN = "(hidden: secret)"
@@ -45,6 +46,31 @@ def _default(var: Variable) -> str:
     if var.secret:
         return HIDDEN
     return var.default or '""'  # an empty default stays visible
+
+
+def scan_markdown(inventory: Inventory) -> str:
+    """``env scan --format markdown``: the inventory as one table for a README or wiki.
+
+    Names and defaults are code spans, descriptions literal text: nothing in them can
+    end a cell or add markup. A secret has no default to show (see :func:`_default`).
+    """
+    lines = [
+        "| variable | type | required | secret | default | description | environments |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for var in inventory:
+        default = _default(var)
+        cells = [
+            code_cell(var.name),
+            var.type.value,
+            _yes(var.required),
+            _yes(var.secret),
+            code_cell(default) if default and default != HIDDEN else escape_inline(default),
+            escape_inline(var.description),
+            escape_inline(", ".join(var.environments)),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _variables(inventory: Inventory) -> Table:

@@ -18,7 +18,7 @@ from gonogo.report.interface import (
     verdict_line,
 )
 
-__all__ = ["STATUS_MARKERS", "VERDICT_MARKERS", "escape_inline", "render_markdown"]
+__all__ = ["STATUS_MARKERS", "VERDICT_MARKERS", "code_cell", "escape_inline", "render_markdown"]
 
 #: the marker beside each status word, so a table reads at a glance
 STATUS_MARKERS: dict[Status, str] = {
@@ -86,7 +86,7 @@ def _code(text: str) -> str:
     return clean_text(text).replace("`", "'").replace("\n", " ")
 
 
-def _code_cell(text: str) -> str:
+def code_cell(text: str) -> str:
     """A code span inside a table cell, where GFM needs ``|`` escaped even in code."""
     escaped = _code(text).replace("|", "\\|")
     return f"`{escaped}`"
@@ -120,7 +120,7 @@ def _criteria_table(gate: GateResult) -> list[str]:
     ]
     for criterion in gate.criteria:
         status = f"{STATUS_MARKERS[criterion.status]} {criterion.status.value}"
-        name = _code_cell(criterion.criterion)
+        name = code_cell(criterion.criterion)
         if criterion.title and criterion.title != criterion.criterion:
             name += f" {escape_inline(criterion.title)}"
         if criterion.cached:

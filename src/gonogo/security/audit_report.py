@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, assert_never
+from typing import Any
 
 from gonogo import __version__
 from gonogo.report.document import Document, Outcome, Section, Table, to_html
@@ -296,20 +296,3 @@ def render_sarif(report: AuditReport) -> str:
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def describe(fmt: AuditFormat) -> str:
-    """What a format is, for help text."""
-    match fmt:
-        case AuditFormat.TEXT:
-            return "plain text"
-        case AuditFormat.JSON:
-            return "JSON (gonogo.deps-audit/v1)"
-        case AuditFormat.SARIF:
-            return "SARIF 2.1.0"
-        case AuditFormat.MARKDOWN:
-            return "Markdown"
-        case AuditFormat.HTML:
-            return "HTML (one self-contained page)"
-        case _:
-            assert_never(fmt)
