@@ -14,7 +14,7 @@ from gonogo.cli.common import STORE_INT_MAX, OutputOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.errors import ExitCode
 from gonogo.report.document import render_document
-from gonogo.report.lists import audit_log_document, audit_verify_document
+from gonogo.report.lists import audit_log_document, audit_verify_document, audit_verify_summary
 
 app = typer.Typer(help="Read, export and verify the audit trail.", no_args_is_help=True)
 
@@ -109,17 +109,7 @@ def verify(
         output.emit(json.dumps(report, indent=2), out)
     elif fmt in (LogFormat.MARKDOWN, LogFormat.HTML):
         output.emit(render_document(audit_verify_document(report), fmt), out)
-    elif result.ok:
-        where = (
-            f"; checkpoint #{checkpoint.seq} matches"
-            if checkpoint
-            else "; no checkpoint recorded yet"
-        )
-        output.emit(
-            f"audit trail OK: {result.checked} events, head #{result.head.seq} "
-            f"{result.head.hash[:12]}{where}",
-            out,
-        )
     else:
-        output.emit(f"audit trail BROKEN: {result.problem}", out)
+        state = "OK" if result.ok else "BROKEN"
+        output.emit(f"audit trail {state}: {audit_verify_summary(report)}", out)
     return ExitCode.OK if result.ok else ExitCode.NO_GO

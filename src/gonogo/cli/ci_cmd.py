@@ -32,7 +32,7 @@ from gonogo.gates import plan
 from gonogo.policy.load import PolicyInvalid, find_policy, load_policy
 from gonogo.report import Format, ReportKind, render
 from gonogo.report.document import render_document
-from gonogo.report.lists import ci_verify_document
+from gonogo.report.lists import ci_verify_document, ci_verify_summary
 
 #: the file GitHub Actions shows as the job's summary page
 ENV_STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -196,12 +196,8 @@ def verify(
         output.emit(render_document(ci_verify_document(result.to_json()), fmt), out)
     else:
         lines = [f"{path}: {finding}" for finding in result.findings]
-        if result.ok:
-            jobs = ", ".join(result.jobs)
-            lines.append(f"{path}: OK: job {jobs} runs `gonogo ci` and nothing lets it off")
-        else:
-            count = len(result.findings)
-            lines.append(f"{path}: {count} way{'' if count == 1 else 's'} around the gates")
+        summary = ci_verify_summary(result.to_json())
+        lines.append(f"{path}: OK: {summary}" if result.ok else f"{path}: {summary}")
         output.emit("\n".join(lines), out)
     return ExitCode.OK if result.ok else ExitCode.NO_GO
 

@@ -12,7 +12,7 @@ and it stays well-formed XML.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ __all__ = [
     "Table",
     "fmt_num",
     "fmt_rate",
+    "member",
     "render_document",
     "to_html",
     "to_markdown",
@@ -55,6 +56,15 @@ def fmt_num(value: Any, spec: str = ".3g") -> str:
         if spec.endswith("d"):  # a count that travelled as a float
             spec = spec[:-1] + ".0f"
     return format(value, spec)
+
+
+def member(document: Any, key: str) -> Any:
+    """``document[key]`` of a JSON object, or None when it is absent or not an object.
+
+    Report builders read the JSON their command prints; this keeps a missing or
+    malformed part from crashing the rendering of the rest.
+    """
+    return document.get(key) if isinstance(document, Mapping) else None
 
 
 def fmt_rate(value: Any) -> str:

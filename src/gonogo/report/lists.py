@@ -12,21 +12,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gonogo.audit.chain import payload_summary
-from gonogo.report.document import MISSING, Document, Outcome, Section, Table
+from gonogo.report.document import MISSING, Document, Outcome, Section, Table, member
 
 __all__ = [
     "audit_log_document",
     "audit_verify_document",
+    "audit_verify_summary",
     "ci_verify_document",
+    "ci_verify_summary",
     "releases_document",
 ]
 
 #: how many hex digits of a hash the one-line summaries quote (as the text output does)
 SHORT_HASH = 12
-
-
-def _get(mapping: Any, key: str) -> Any:
-    return mapping.get(key) if isinstance(mapping, Mapping) else None
 
 
 def _text(value: Any) -> str:
@@ -37,10 +35,10 @@ def releases_document(releases: Sequence[Mapping[str, Any]]) -> Document:
     """The releases (``release list``), newest first, as one table."""
     rows = [
         (
-            _text(_get(r, "version")),
-            _text(_get(r, "state")),
-            _text(_get(r, "created_at")),
-            _text(_get(r, "created_by")),
+            _text(member(r, "version")),
+            _text(member(r, "state")),
+            _text(member(r, "created_at")),
+            _text(member(r, "created_by")),
         )
         for r in releases
     ]
@@ -56,13 +54,13 @@ def audit_log_document(events: Sequence[Mapping[str, Any]]) -> Document:
     """The newest audit events (``audit log``), oldest first, as one table."""
     rows = []
     for event in events:
-        payload = _get(event, "payload")
+        payload = member(event, "payload")
         rows.append(
             (
-                f"#{_text(_get(event, 'seq'))}",
-                _text(_get(event, "ts")),
-                _text(_get(event, "actor")),
-                _text(_get(event, "type")),
+                f"#{_text(member(event, 'seq'))}",
+                _text(member(event, "ts")),
+                _text(member(event, "actor")),
+                _text(member(event, "type")),
                 payload_summary(payload) if isinstance(payload, Mapping) else "",
             )
         )
@@ -77,31 +75,36 @@ def audit_log_document(events: Sequence[Mapping[str, Any]]) -> Document:
 def _head(head: Any) -> str:
     if not isinstance(head, Mapping):
         return "none recorded yet"
-    return f"#{_text(_get(head, 'seq'))} {_text(_get(head, 'hash'))}"
+    return f"#{_text(member(head, 'seq'))} {_text(member(head, 'hash'))}"
+
+
+def audit_verify_summary(report: Mapping[str, Any]) -> str:
+    """``audit verify`` in one line: what was checked up to where, or the problem."""
+    if member(report, "ok") is not True:
+        return _text(member(report, "problem"))
+    head, checkpoint = member(report, "head"), member(report, "checkpoint")
+    short = str(member(head, "hash") or "")[:SHORT_HASH]
+    where = (
+        f"; checkpoint #{member(checkpoint, 'seq')} matches"
+        if isinstance(checkpoint, Mapping)
+        else "; no checkpoint recorded yet"
+    )
+    return f"{member(report, 'checked')} events, head #{member(head, 'seq')} {short}{where}"
 
 
 def audit_verify_document(report: Mapping[str, Any]) -> Document:
     """The verification of the audit trail (``audit verify``): ok or broken, and where."""
-    ok = _get(report, "ok") is True
-    head, checkpoint = _get(report, "head"), _get(report, "checkpoint")
-    if ok:
-        short = str(_get(head, "hash") or "")[:SHORT_HASH]
-        where = (
-            f"; checkpoint #{_get(checkpoint, 'seq')} matches"
-            if isinstance(checkpoint, Mapping)
-            else "; no checkpoint recorded yet"
-        )
-        summary = f"{_get(report, 'checked')} events, head #{_get(head, 'seq')} {short}{where}"
-    else:
-        summary = _text(_get(report, "problem"))
-    last_good = _head(head) if _get(head, "seq") else "none"
+    ok = member(report, "ok") is True
+    head, checkpoint = member(report, "head"), member(report, "checkpoint")
+    summary = audit_verify_summary(report)
+    last_good = _head(head) if member(head, "seq") else "none"
     facts = [
-        ("events checked", _text(_get(report, "checked"))),
+        ("events checked", _text(member(report, "checked"))),
         ("head", _head(head)) if ok else ("last good event", last_good),
         ("checkpoint", _head(checkpoint)),
     ]
     if not ok:
-        facts.append(("first bad event", f"#{_text(_get(report, 'bad_seq'))}"))
+        facts.append(("first bad event", f"#{_text(member(report, 'bad_seq'))}"))
     return Document(
         title="Audit trail verification",
         outcome=Outcome("ok", "good") if ok else Outcome("broken", "bad"),
@@ -110,28 +113,33 @@ def audit_verify_document(report: Mapping[str, Any]) -> Document:
     )
 
 
+def ci_verify_summary(report: Mapping[str, Any]) -> str:
+    """``ci verify`` in one line: the job that runs the gates, or how many ways around."""
+    if member(report, "ok") is True:
+        jobs = ", ".join(str(j) for j in member(report, "jobs") or [])
+        return f"job {jobs} runs `gonogo ci` and nothing lets it off"
+    count = len(member(report, "findings") or [])
+    return f"{count} way{'' if count == 1 else 's'} around the gates"
+
+
 def ci_verify_document(report: Mapping[str, Any]) -> Document:
     """Whether a CI file really requires the gates (``ci verify``), and each way around them."""
-    ok = _get(report, "ok") is True
-    jobs = [str(j) for j in _get(report, "jobs") or []]
-    findings = [f for f in _get(report, "findings") or [] if isinstance(f, Mapping)]
-    if ok:
-        summary = f"job {', '.join(jobs)} runs `gonogo ci` and nothing lets it off"
-    else:
-        count = len(findings)
-        summary = f"{count} way{'' if count == 1 else 's'} around the gates"
+    ok = member(report, "ok") is True
+    jobs = [str(j) for j in member(report, "jobs") or []]
+    findings = [f for f in member(report, "findings") or [] if isinstance(f, Mapping)]
+    summary = ci_verify_summary(report)
     table = Table.of(
         ("where", "how a red change gets through"),
-        [(_text(_get(f, "where")), _text(_get(f, "message"))) for f in findings],
+        [(_text(member(f, "where")), _text(member(f, "message"))) for f in findings],
         empty="None: the file requires the gates.",
     )
     return Document(
-        title=f"CI verification: {_text(_get(report, 'file'))}",
+        title=f"CI verification: {_text(member(report, 'file'))}",
         outcome=Outcome("ok", "good") if ok else Outcome("bypassable", "bad"),
         summary=summary,
         facts=(
-            ("file", _text(_get(report, "file"))),
-            ("CI system", _text(_get(report, "kind"))),
+            ("file", _text(member(report, "file"))),
+            ("CI system", _text(member(report, "kind"))),
             ("jobs running gonogo ci", ", ".join(jobs) or "none"),
         ),
         sections=(Section("Ways around the gates", tables=(table,)),),
