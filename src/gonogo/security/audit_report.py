@@ -140,22 +140,18 @@ def render_markdown(report: AuditReport) -> str:
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for f in report.findings:
+            name, version, advisory, aliases, score, fixed, status = _finding_cells(f)
             lines.append(
-                f"| {_md(f.dependency.name)} | {_md(f.dependency.version or '')} | "
-                f"{_md(f.advisory.id)} | {_md(', '.join(f.advisory.aliases))} | {_score(f)} | "
-                f"{_md(f.fixed_in or '—')} | {_md(_status(f))} |"
+                f"| {_md(name)} | {_md(version)} | {_md(advisory)} | {_md(aliases)} | {score} | "
+                f"{_md(fixed)} | {_md(status)} |"
             )
         lines.append("")
-    excepted = [f for f in report.findings if f.exception is not None]
-    if excepted:
+    exceptions = _exception_rows(report)
+    if exceptions:
         lines += ["## Exceptions", ""]
-        for f in excepted:
-            rule = f.exception
-            assert rule is not None  # noqa: S101 - filtered above
-            state = "in force until" if f.excepted else "EXPIRED on"
+        for rule_id, state, approver, reason in exceptions:
             lines.append(
-                f"- `{_md(rule.id)}` ({state} {rule.expires}, approved by "
-                f"{_md(rule.approver)}): {_md(rule.reason)}"
+                f"- `{_md(rule_id)}` ({state}, approved by {_md(approver)}): {_md(reason)}"
             )
         lines.append("")
     if report.upgrades:
@@ -172,7 +168,21 @@ def render_markdown(report: AuditReport) -> str:
     return "\n".join(lines)
 
 
+def _finding_cells(f: Finding) -> tuple[str, str, str, str, str, str, str]:
+    """A finding's row: package, version, advisory, aliases, severity, fixed in, status."""
+    return (
+        f.dependency.name,
+        f.dependency.version or "",
+        f.advisory.id,
+        ", ".join(f.advisory.aliases),
+        _score(f),
+        f.fixed_in or "—",
+        _status(f),
+    )
+
+
 def _exception_rows(report: AuditReport) -> list[tuple[str, str, str, str]]:
+    """Each exception that matched a finding: id, in force or expired, approver, reason."""
     rows = []
     for f in report.findings:
         if f.exception is not None:
@@ -187,18 +197,7 @@ def audit_document(report: AuditReport) -> Document:
     head, _, rest = verdict_line(report).partition(": ")
     findings = Table.of(
         ("package", "version", "advisory", "aliases", "severity", "fixed in", "status"),
-        [
-            (
-                f.dependency.name,
-                f.dependency.version or "",
-                f.advisory.id,
-                ", ".join(f.advisory.aliases),
-                _score(f),
-                f.fixed_in or "—",
-                _status(f),
-            )
-            for f in report.findings
-        ],
+        [_finding_cells(f) for f in report.findings],
         empty="No vulnerabilities found.",
     )
     sections = [Section("Vulnerabilities", tables=(findings,))]
