@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gonogo.report.document import fmt_num, fmt_rate
+from gonogo.report.rollout import TOTALS_HEADER, totals_rows
 from gonogo.rollout.controller import Tick
 from gonogo.rollout.state import DecisionRecord, RolloutRecord, RolloutState
 
@@ -49,19 +50,10 @@ def decision_line(action: str, reason: str, payload: Mapping[str, Any]) -> str:
 def totals_table(payload: Mapping[str, Any]) -> Table:
     """Per-variant requests, error rate and latency of the current step."""
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("variant", "requests", "errors", "error rate", "p50 ms", "p99 ms"):
+    for column in TOTALS_HEADER:
         table.add_column(column, justify="left" if column == "variant" else "right")
-    totals = payload.get("totals") or {}
-    for variant in ("baseline", "canary"):
-        row = totals.get(variant) or {}
-        table.add_row(
-            variant,
-            fmt_num(row.get("requests"), "d"),
-            fmt_num(row.get("errors"), "d"),
-            fmt_rate(row.get("error_rate")),
-            fmt_num(row.get("p50_ms"), ".1f"),
-            fmt_num(row.get("p99_ms"), ".1f"),
-        )
+    for row in totals_rows(payload.get("totals") or {}):
+        table.add_row(*row)
     return table
 
 

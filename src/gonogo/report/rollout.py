@@ -24,7 +24,14 @@ from gonogo.report.document import (
 )
 from gonogo.report.interface import ReportError
 
-__all__ = ["demo_document", "rollout_document", "rollouts_document", "simulation_document"]
+__all__ = [
+    "TOTALS_HEADER",
+    "demo_document",
+    "rollout_document",
+    "rollouts_document",
+    "simulation_document",
+    "totals_rows",
+]
 
 _OUTCOMES = {
     "promoted": Outcome("promoted", "good"),
@@ -42,11 +49,13 @@ def _bounds(lower: Any, upper: Any) -> str:
     return f"[{fmt_num(lower, '+.1%')}, {fmt_num(upper, '+.1%')}]"
 
 
-def _totals(payload: Mapping[str, Any]) -> Table | None:
-    totals = member(payload, "totals")
-    if not totals:
-        return None
-    rows = []
+#: the columns of a decision's per-variant totals, in every view of a rollout
+TOTALS_HEADER = ("variant", "requests", "errors", "error rate", "p50 ms", "p99 ms")
+
+
+def totals_rows(totals: Any) -> list[tuple[str, ...]]:
+    """The baseline's and the canary's row of a decision's ``totals`` (``-`` where absent)."""
+    rows: list[tuple[str, ...]] = []
     for variant in ("baseline", "canary"):
         row = member(totals, variant) or {}
         rows.append(
@@ -59,8 +68,15 @@ def _totals(payload: Mapping[str, Any]) -> Table | None:
                 fmt_num(member(row, "p99_ms"), ".1f"),
             )
         )
-    header = ("variant", "requests", "errors", "error rate", "p50 ms", "p99 ms")
-    return Table.of(header, rows, numeric=(False, True, True, True, True, True))
+    return rows
+
+
+def _totals(payload: Mapping[str, Any]) -> Table | None:
+    totals = member(payload, "totals")
+    if not totals:
+        return None
+    numeric = (False, True, True, True, True, True)
+    return Table.of(TOTALS_HEADER, totals_rows(totals), numeric=numeric)
 
 
 def _findings(payload: Mapping[str, Any]) -> Table | None:
