@@ -111,6 +111,10 @@ def test_unreadable_and_invalid_files_are_one_clear_error(tmp_path: Path) -> Non
     broken.write_text("name = ", encoding="utf-8")
     with pytest.raises(ScenarioError, match="not valid TOML"):
         load_scenario(broken)
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes('name = "caf\u00e9"'.encode("latin-1"))
+    with pytest.raises(ScenarioError, match=r"latin\.toml: byte 11 is not UTF-8; save"):
+        load_scenario(latin)
 
 
 def test_simulate_reports_the_documented_json_keys(tmp_path: Path) -> None:

@@ -165,6 +165,10 @@ def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario TOML file."""
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{path}: byte {exc.start} is not UTF-8", hint="save the scenario as UTF-8"
+        ) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
     try:
