@@ -74,3 +74,28 @@ def test_the_demo_promotes_a_healthy_v2_to_all_traffic(tmp_path: Path) -> None:
     passed = [d for d in decisions(report) if d["action"] == "promote_step"]
     assert len(passed) == 3
     assert all(f["within_tolerance"] for d in passed for f in d["decision"]["findings"])
+
+
+def test_keep_never_writes_over_a_folder_that_holds_files(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    policy = project / "gonogo.toml"
+    policy.write_text("version = 1\n", encoding="utf-8")
+    gonogo = shutil.which("gonogo")
+    assert gonogo, "the gonogo console script is not installed"
+
+    run = subprocess.run(
+        [gonogo, "demo", "--keep", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"gonogo: error: --keep {project} is not empty (it holds gonogo.toml); "
+        "name a new or empty folder"
+    ]
+    assert policy.read_text(encoding="utf-8") == "version = 1\n"  # the project is untouched
+    assert sorted(p.name for p in project.iterdir()) == ["gonogo.toml"]

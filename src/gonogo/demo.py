@@ -35,7 +35,7 @@ from typing import Any
 
 from gonogo.cli.context import close_workspaces
 from gonogo.clock import SystemClock
-from gonogo.errors import ExitCode, GonogoError
+from gonogo.errors import ExitCode, GonogoError, UsageError
 from gonogo.policy.load import find_policy, load_policy
 from gonogo.rollout import components as parts_factory
 from gonogo.rollout import state
@@ -227,8 +227,14 @@ def write_project(root: Path, *, healthy: bool, port: int) -> None:
         v2_args=_toml_list(v2_args),
         port=port,
     )
-    (root / "gonogo.toml").write_text(text, encoding="utf-8")
-    (root / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
+    try:
+        (root / "gonogo.toml").write_text(text, encoding="utf-8")
+        (root / "CHANGELOG.md").write_text(CHANGELOG, encoding="utf-8")
+    except OSError as exc:
+        raise DemoError(
+            f"cannot write the demo project in {root}: {exc.strerror or exc}",
+            hint="name a folder you can write to with --keep",
+        ) from None
 
 
 def _cli(root: Path, *args: str) -> tuple[int, str]:
@@ -265,7 +271,20 @@ def walk_gates(root: Path, say: Callable[[str], None]) -> list[dict[str, Any]]:
 @contextlib.contextmanager
 def _project(keep: Path | None) -> Iterator[Path]:
     if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
+        try:
+            keep.mkdir(parents=True, exist_ok=True)
+            taken = next(keep.iterdir(), None)
+        except OSError as exc:
+            raise UsageError(
+                f"--keep {keep}: cannot use the folder: {exc.strerror or exc}",
+                hint="name a new or empty folder you can write to",
+            ) from None
+        if taken is not None:
+            # the demo writes gonogo.toml, CHANGELOG.md and a store: never over a project
+            raise UsageError(
+                f"--keep {keep} is not empty (it holds {taken.name})",
+                hint="name a new or empty folder",
+            )
         yield keep
         return
     root = Path(tempfile.mkdtemp(prefix="gonogo-demo-"))
