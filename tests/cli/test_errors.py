@@ -215,3 +215,71 @@ def test_basic_policy_is_valid(project: Project) -> None:
 
     assert project.run("policy", "validate").code == 0
     assert project.run("signoff", "quality", "--role", "engineering", user=ALICE).code == 2
+
+
+@pytest.mark.parametrize("command", [["init"], ["init", "--force"]])
+def test_init_over_a_folder_named_like_the_policy_is_one_line(
+    project: Project, command: list[str]
+) -> None:
+    (project.root / "gonogo.toml").mkdir()
+
+    result = project.run(*command)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "gonogo.toml is a folder" in line
+    assert "move it away" in line
+    assert (project.root / "gonogo.toml").is_dir()
+
+
+@pytest.mark.parametrize("command", [["check"], ["policy", "validate"], ["policy", "explain"]])
+def test_a_folder_named_like_the_policy_is_named_as_such(
+    project: Project, command: list[str]
+) -> None:
+    (project.root / "gonogo.toml").mkdir()
+
+    result = project.run(*command)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "gonogo.toml is a folder, not a policy file" in line
+    assert "no policy found" not in line
+
+
+def test_a_policy_that_is_not_utf8_says_to_save_it_as_utf8(project: Project) -> None:
+    (project.root / "gonogo.toml").write_bytes(b'version = 1\n[project]\nname = "caf\xe9"\n')
+
+    result = project.run("policy", "validate")
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "gonogo.toml:3: cannot read the policy: byte 33 is not UTF-8" in line
+    assert "save the file as UTF-8" in line
+
+
+def _chain_policy(count: int, *, last_needs: str | None) -> str:
+    """``count`` gates, each needing the next one to be go; the last needs ``last_needs``."""
+    gates = []
+    for i in range(count):
+        target = f"g{i + 1}" if i < count - 1 else last_needs
+        check = f'check = "gate"\nparams = {{ gate = "{target}" }}'
+        if target is None:
+            check = 'check = "file"\nparams = { path = "README.md" }'
+        gates.append(
+            f'[[gates]]\nid = "g{i}"\ntitle = "G{i}"\nphase = 1\n'
+            f'[[gates.criteria]]\nid = "next"\n{check}\n'
+        )
+    return f'version = 1\n[project]\nname = "chain"\n[owners]\nqa = ["{QUINN}"]\n' + "".join(gates)
+
+
+def test_a_long_chain_of_gate_dependencies_is_checked_not_a_crash(project: Project) -> None:
+    project.policy(_chain_policy(1500, last_needs="g0"))
+
+    looped = project.run("policy", "validate")
+
+    assert looped.code == 2
+    assert "gates depend on each other in a cycle: g0 → g1 → g2" in looped.assert_one_error_line()
+
+    project.policy(_chain_policy(1500, last_needs=None))
+
+    assert project.run("policy", "validate").code == 0

@@ -147,3 +147,26 @@ def test_a_policy_requiring_signatures_takes_a_signed_approval(
     report = quality.run("status", "--format", "json").json()
     qa = next(a for a in report["approvals"] if a["role"] == "qa")
     assert (qa["state"], qa["cryptographic"]) == ("valid", True)
+
+
+def test_policy_explain_escapes_the_policy_text_it_quotes(quality: Project) -> None:
+    text = (quality.root / "gonogo.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "demo"', 'name = "demo <b>bold</b>\\u001b[2J"')
+    text = text.replace('title = "Quality"', 'title = "Quality | [link](http://x)\\nsecond"')
+    text = text.replace('title = "Tests pass"', 'title = "Tests *pass* `now`\\u0007"')
+    text = text.replace('path = "reports/junit.xml"', 'path = "reports/junit`x`.xml"')
+    quality.policy(text)
+
+    result = quality.run("policy", "explain")
+
+    assert result.code == 0
+    assert "\x1b" not in result.out
+    assert "\x07" not in result.out
+    lines = result.out.splitlines()
+    assert lines[0] == "# Release readiness policy: demo \\<b\\>bold\\</b\\>\u241b\\[2J"
+    assert "## Phase 4 (CI gates): Quality \\| \\[link\\](http://x) second (`quality`)" in lines
+    tests = next(line for line in lines if "`quality.tests`" in line)
+    assert tests.startswith(
+        "- [ ] **Tests \\*pass\\* \\`now\\`\u2407** (`quality.tests`): `junit` "
+    )
+    assert "`path='reports/junit'x'.xml'`" in tests

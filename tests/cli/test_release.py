@@ -122,3 +122,36 @@ def test_gonogo_release_names_the_release_like_the_option(
     _, report = quality.check_json()
 
     assert report["release"] == "1.0"
+
+
+def test_release_show_and_list_keep_control_characters_off_the_terminal(
+    quality: Project,
+) -> None:
+    creator = "mallory\x1b[2J\nforged line"
+    notes = "rolls out\x1b[31m red\x07\nsecond line"
+    assert quality.run("release", "create", "1.0", "--notes", notes, user=creator).code == 0
+
+    listed = quality.run("release", "list")
+    shown = quality.run("release", "show", "1.0")
+
+    assert listed.code == shown.code == 0
+    assert "\x1b" not in listed.out + shown.out
+    assert "\x07" not in shown.out
+    assert listed.out.splitlines() == [listed.out.splitlines()[0]]  # one release, one line
+    assert listed.out.rstrip("\n").endswith("\tmallory\u241b[2J forged line")
+    assert "by mallory\u241b[2J forged line\n" in shown.out
+    assert "rolls out\u241b[31m red\u2407\nsecond line\n" in shown.out
+
+
+@pytest.mark.parametrize("command", [["release", "show"], ["status", "--release"]])
+def test_a_version_with_a_line_break_is_refused_in_one_line(
+    quality: Project, command: list[str]
+) -> None:
+    quality.run("release", "create", "1.0")
+
+    result = quality.run(*command, "1.0\nforged: line")
+
+    assert result.code == 2
+    assert "'1.0\\nforged: line' is not a usable release version" in (
+        result.assert_one_error_line()
+    )

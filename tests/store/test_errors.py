@@ -104,3 +104,40 @@ def test_store_folder_where_the_lock_cannot_be_created_is_one_line_and_exit_2(
     err = _one_line_error(capsys)
     assert "state.db.migrate.lock" in err
     _no_crash_log(isolated_environment)
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("not a database", "file is not a database"),
+        ("truncated", "database disk image is malformed"),
+    ],
+)
+@pytest.mark.parametrize("command", [["release", "list"], ["release", "create", "2.0"]])
+def test_a_damaged_sqlite_store_is_one_line_and_exit_2(
+    damage: str,
+    says: str,
+    command: list[str],
+    project: Path,
+    isolated_environment: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--project", str(project), "release", "create", "1.0"]) == 0
+    capsys.readouterr()
+    database = project / ".gonogo" / "state.db"
+    for leftover in database.parent.glob("state.db-*"):  # WAL files of the good store
+        leftover.unlink()
+    if damage == "truncated":
+        database.write_bytes(database.read_bytes()[:8192])
+    else:
+        database.write_text("these bytes are no SQLite database\n" * 4, encoding="utf-8")
+    damaged = database.read_bytes()
+
+    assert main(["--project", str(project), *command]) == 2
+
+    err = _one_line_error(capsys)
+    assert says in err
+    assert str(database) in err
+    assert "backup" in err
+    _no_crash_log(isolated_environment)
+    assert database.read_bytes() == damaged

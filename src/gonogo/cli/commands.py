@@ -187,9 +187,17 @@ def init(
     """Write a starter gonogo.toml in the project folder."""
     root = settings.project_root(ctx.ensure_object(Globals).project)
     target = root / POLICY_FILE
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder", hint="move it away, then run `gonogo init` again")
     if target.exists() and not force:
         raise UsageError(f"{target} already exists", hint="edit it, or pass --force to replace it")
     who = settings.identity(root) or "you@example.com"
-    target.write_text(starter(name or root.name, who), encoding="utf-8")
+    try:
+        target.write_text(starter(name or root.name, who), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {target}: {exc.strerror or exc}",
+            hint="check that the project folder is writable",
+        ) from None
     output.info(f"wrote {target}; check it with `gonogo policy validate`")
     return ExitCode.OK

@@ -163,27 +163,28 @@ def _fit_problems(
 
 
 def _find_cycle(graph: dict[str, frozenset[str]]) -> list[str] | None:
-    visiting: list[str] = []
+    # depth-first with an explicit stack: a long chain of gate dependencies must not
+    # exhaust Python's recursion limit
     done: set[str] = set()
-
-    def visit(node: str) -> list[str] | None:
-        if node in visiting:
-            return [*visiting[visiting.index(node) :], node]
-        if node in done:
-            return None
-        visiting.append(node)
-        for nxt in sorted(graph.get(node, frozenset())):
-            cycle = visit(nxt)
-            if cycle:
-                return cycle
-        visiting.pop()
-        done.add(node)
-        return None
-
-    for node in graph:
-        cycle = visit(node)
-        if cycle:
-            return cycle
+    for start in graph:
+        if start in done:
+            continue
+        path: list[str] = [start]
+        on_path = {start}
+        pending = [iter(sorted(graph.get(start, frozenset())))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                node = path.pop()
+                on_path.discard(node)
+                done.add(node)
+                pending.pop()
+            elif nxt in on_path:
+                return [*path[path.index(nxt) :], nxt]
+            elif nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                pending.append(iter(sorted(graph.get(nxt, frozenset()))))
     return None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from gonogo.policy.model import Aggregation, Criterion, DepsException, Policy
+from gonogo.report.interface import clean_text
+from gonogo.report.markdown import escape_inline
 
 PHASES = {
     1: "gates",
@@ -35,7 +37,19 @@ def _threshold(criterion: Criterion) -> str:
 def _params(criterion: Criterion) -> str:
     if not criterion.params:
         return ""
-    return ", ".join(f"{k}={v!r}" for k, v in sorted(criterion.params.items()))
+    return _code(", ".join(f"{k}={v!r}" for k, v in sorted(criterion.params.items())))
+
+
+# The policy's free text (names, titles, identities, reasons, globs) is the author's, not
+# Markdown: it is escaped so it reads as written and cannot add links, HTML or terminal
+# escape sequences to the checklist.
+def _heading(text: str) -> str:
+    return escape_inline(" ".join(text.splitlines()))
+
+
+def _code(text: str) -> str:
+    """A code span that no backtick or line break in ``text`` can end early."""
+    return "`" + " ".join(clean_text(text).replace("`", "'").splitlines()) + "`"
 
 
 def expired_exceptions(policy: Policy, today: date) -> list[DepsException]:
@@ -45,13 +59,13 @@ def expired_exceptions(policy: Policy, today: date) -> list[DepsException]:
 
 def explain(policy: Policy, *, today: date) -> str:
     """A Markdown checklist: owners, each gate's criteria, waivers, dependency exceptions."""
-    lines = [f"# Release readiness policy: {policy.project.name}", "", "## Owners", ""]
+    lines = [f"# Release readiness policy: {_heading(policy.project.name)}", "", "## Owners", ""]
     for role, people in policy.owners.items():
-        lines.append(f"- **{role}**: {', '.join(people)}")
+        lines.append(f"- **{role}**: {', '.join(escape_inline(p) for p in people)}")
     for gate in sorted(policy.gates, key=lambda g: (g.phase, g.id)):
         lines += [
             "",
-            f"## Phase {gate.phase} ({PHASES[gate.phase]}): {gate.title} (`{gate.id}`)",
+            f"## Phase {gate.phase} ({PHASES[gate.phase]}): {_heading(gate.title)} (`{gate.id}`)",
             "",
         ]
         owners = ", ".join(gate.owners) or "none (no sign-off needed)"
@@ -73,14 +87,16 @@ def explain(policy: Policy, *, today: date) -> str:
             if criterion.weight != 1.0:
                 flags.append(f"weight {criterion.weight:g}")
             if criterion.applies_if:
-                flags.append("only if " + " or ".join(criterion.applies_if.exists) + " exists")
+                globs = " or ".join(_code(g) for g in criterion.applies_if.exists)
+                flags.append(f"only if {globs} exists")
             if criterion.source == "ingest":
                 flags.append(f"evidence pushed with `gonogo ingest {gate.id}.{criterion.id}`")
             extra = f" ({'; '.join(flags)})" if flags else ""
             params = _params(criterion)
+            title = _heading(criterion.title or criterion.id)
             lines.append(
-                f"- [ ] **{criterion.title or criterion.id}** (`{gate.id}.{criterion.id}`): "
-                f"`{criterion.check}` {params}, threshold: {_threshold(criterion)}{extra}"
+                f"- [ ] **{title}** (`{gate.id}.{criterion.id}`): "
+                f"{_code(criterion.check)} {params}, threshold: {_threshold(criterion)}{extra}"
             )
     lines += _waivers(policy, today)
     lines += _exceptions(policy, today)
@@ -95,7 +111,8 @@ def _waivers(policy: Policy, today: date) -> list[str]:
     for waiver in policy.waivers:
         state = "EXPIRED" if waiver.expires < today else f"until {waiver.expires}"
         lines.append(
-            f"- `{waiver.criterion}` {state}, approved by {waiver.approver}: {waiver.reason}"
+            f"- `{waiver.criterion}` {state}, approved by {waiver.approver}: "
+            f"{escape_inline(waiver.reason)}"
         )
     return lines
 
@@ -111,6 +128,7 @@ def _exceptions(policy: Policy, today: date) -> list[str]:
             else f"until {exception.expires}"
         )
         lines.append(
-            f"- `{exception.id}` {state}, approved by {exception.approver}: {exception.reason}"
+            f"- {_code(exception.id)} {state}, approved by {exception.approver}: "
+            f"{escape_inline(exception.reason)}"
         )
     return lines

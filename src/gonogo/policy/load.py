@@ -79,6 +79,11 @@ def find_policy(root: Path) -> Path:
     candidate = root / POLICY_FILE
     if candidate.is_file():
         return candidate
+    if candidate.is_dir():
+        raise PolicyError(
+            f"{candidate} is a folder, not a policy file",
+            hint=f"move it away, then run `gonogo init` to write {POLICY_FILE}",
+        )
     pyproject = root / PYPROJECT
     if pyproject.is_file() and _has_tool_table(pyproject):
         return pyproject
@@ -105,8 +110,17 @@ def load_policy(file: Path) -> LoadedPolicy:
         raise PolicyError(
             f"{file}: policy file not found", hint="check the path or run `gonogo init`"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{file}: cannot read the policy: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            f"{file}:{line}: cannot read the policy: byte {exc.start} is not UTF-8",
+            hint="save the file as UTF-8 (TOML files must be UTF-8)",
+        ) from None
+    except OSError as exc:
+        raise PolicyError(
+            f"{file}: cannot read the policy: {exc.strerror or exc}",
+            hint="check that the file exists and is readable",
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

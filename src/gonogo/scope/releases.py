@@ -100,6 +100,7 @@ def list_all(conn: Connection) -> list[Release]:
 
 def get(conn: Connection, version: str) -> Release:
     """The release ``version``; UsageError when there is none."""
+    validate_version(version)  # no release has another form; and the message stays one line
     row = conn.execute(select(releases).where(releases.c.version == version)).first()
     if row is None:
         raise UsageError(

@@ -143,6 +143,8 @@ class Store:
         except DBAPIError as exc:
             if _is_lock_error(exc):
                 raise self._locked() from None
+            if _is_damaged(exc):
+                raise self._damaged(exc) from None
             raise
 
     def _operational(self, exc: OperationalError) -> StoreError:
@@ -152,6 +154,13 @@ class Store:
         return StoreError(
             f"cannot use the store at {self.display_url}: {detail}",
             hint="check GONOGO_DATABASE_URL and that the database is reachable",
+        )
+
+    def _damaged(self, exc: DBAPIError) -> StoreError:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return StoreError(
+            f"the store at {self.display_url} is not a usable SQLite database ({detail})",
+            hint="restore it from a backup, or move it away to start a new store",
         )
 
     def _locked(self) -> StoreLockedError:
@@ -266,6 +275,11 @@ def _is_lock_error(exc: DBAPIError) -> bool:
         or "lock timeout" in message
         or "canceling statement due to lock timeout" in message
     )
+
+
+def _is_damaged(exc: DBAPIError) -> bool:
+    # exactly sqlite3.DatabaseError: its subclasses (IntegrityError, …) are the caller's to handle
+    return type(exc.orig) is sqlite3.DatabaseError
 
 
 def _redact(url: str) -> str:
