@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -239,6 +242,42 @@ def test_output_writes_the_report_to_a_file_and_not_to_stdout(quality: Project) 
     assert result.code == 1
     assert result.out == ""
     assert target.read_text(encoding="utf-8").startswith("# Release readiness checklist")
+
+
+def test_output_to_a_pipe_writes_through_it_and_leaves_it_a_pipe(quality: Project) -> None:
+    # /dev/null is the everyday case; replacing it with a file would break the machine, so
+    # a named pipe (a FIFO, not a regular file either) stands for it
+    fifo = quality.root / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(
+        target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True
+    )
+    reader.start()
+
+    result = quality.run("check", "--format", "markdown", "--output", str(fifo))
+
+    reader.join(timeout=60)
+    assert result.code == 1
+    assert received and received[0].startswith("# Release readiness checklist")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert not list(quality.root.glob(".pipe*"))
+
+
+def test_output_through_a_symbolic_link_writes_the_file_and_keeps_the_link(
+    quality: Project,
+) -> None:
+    real = quality.root / "kept" / "checklist.md"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    link = quality.root / "latest.md"
+    link.symlink_to(real)
+
+    result = quality.run("check", "--format", "markdown", "--output", str(link))
+
+    assert result.code == 1
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("# Release readiness checklist")
 
 
 def test_output_into_a_folder_is_a_usage_error(quality: Project) -> None:

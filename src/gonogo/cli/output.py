@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -26,19 +27,34 @@ def width() -> int:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output`` (atomically) or stdout."""
+    """Write ``text`` to ``output`` or stdout.
+
+    A file is replaced atomically (through a symbolic link, the file it points to: the
+    link stays); a device or a pipe (``/dev/null``, ``/dev/stderr``, a FIFO) is written
+    to as it is, never replaced by a file.
+    """
+    body = text if text.endswith("\n") else text + "\n"
     if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(body)
         sys.stdout.flush()
         return
     target = output.expanduser()
     if target.is_dir():
         raise UsageError(f"--output {output} is a folder", hint="name a file")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.tmp")
-        temp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        temp.replace(target)
+        try:
+            mode: int | None = target.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            with target.open("w", encoding="utf-8") as stream:
+                stream.write(body)
+            return
+        real = target.resolve() if target.is_symlink() else target
+        real.parent.mkdir(parents=True, exist_ok=True)
+        temp = real.with_name(f".{real.name}.tmp")
+        temp.write_text(body, encoding="utf-8")
+        temp.replace(real)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}", hint="check the path") from None
 
