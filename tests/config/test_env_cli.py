@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from gonogo.config.build import drift as drift_of
+from gonogo.config.inventory import FILENAME, load_inventory
+from gonogo.config.report import check_verdict
+from gonogo.config.scan import scan_tree
 from tests.config.conftest import FIXTURE
 from tests.config.helpers import html_page, html_rows, html_text
 from tests.helpers import Project
@@ -319,3 +323,26 @@ def test_check_html_shows_the_verdict_and_each_difference(project: Project, tmp_
         "NEW_FLAG is read at app/feature.py:3 but is not in gonogo.env.toml",
         "app/feature.py:3",
     ]
+
+
+def test_check_words_its_verdict_once_for_the_text_and_the_document(project: Project) -> None:
+    assert project.run("env", "scan").code == 0
+    listed = load_inventory(project.root / FILENAME)
+
+    in_sync = check_verdict(listed, [], FILENAME)
+    _add_drift(project)
+    drift = check_verdict(listed, drift_of(listed, scan_tree(project.root)), FILENAME)
+
+    assert in_sync == (
+        "in sync: the code reads exactly the 42 variables gonogo.env.toml lists",
+        "the code reads exactly the 42 variables gonogo.env.toml lists",
+    )
+    assert (
+        drift.line
+        == drift.summary
+        == ("4 differences; run `gonogo env scan` to update gonogo.env.toml")
+    )
+    text = project.run("env", "check").out.splitlines()
+    page = project.run("env", "check", "--format", "markdown").out
+    assert text[-1] == drift.line
+    assert f"**drift**: {drift.summary.replace('`', chr(92) + '`')}\n" in page

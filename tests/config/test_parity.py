@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gonogo.config.parity.compare import ParityReport, compare
+from gonogo.config.parity.report import diff_text
 from gonogo.config.parity.sources import known_environments, load_environment
 from gonogo.policy.environments import EnvPolicy, ParityAllow, ParityKind, key_matches
 from gonogo.policy.load import find_policy, load_policy
@@ -386,3 +387,9 @@ def test_html_report_of_environments_in_parity_says_so(
         "No undeclared differences.",
         "No allowed differences.",
     ]
+
+
+def test_the_text_report_is_built_in_the_domain_and_printed_as_is(project: Project) -> None:
+    run = project.run("env", "diff", "staging", "production")
+
+    assert run.out == diff_text(_report(project.root)) + "\n"

@@ -8,6 +8,7 @@ import pytest
 
 from tests.config.parity_project import POLICY, write, write_project
 from tests.helpers import Project
+from tests.secrets.helpers import fresh
 
 
 @pytest.fixture
@@ -167,3 +168,26 @@ def test_an_invalid_allow_entry_is_a_policy_error(project: Project) -> None:
     line = _error(project, "env", "diff", "staging", "production")
     assert "env.parity.allow[1]" in line
     assert "an allowed difference needs a `key`, a `kind` or both" in line
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
+def test_a_token_given_to_a_flag_or_a_helm_value_is_never_shown(project: Project, fmt: str) -> None:
+    tokens = fresh(43)
+    flag, helm = tokens["slack-bot-token"].secret, tokens["github-pat"].secret
+    env = (project.root / ".env.staging").read_text("utf-8")
+    write(
+        project.root, ".env.staging", env.replace("FEATURE_SEARCH=true", f"FEATURE_SEARCH={flag}")
+    )
+    values = project.root / "charts/api/values-staging.yaml"
+    write(
+        project.root,
+        "charts/api/values-staging.yaml",
+        values.read_text("utf-8") + f"greeting: {helm}\n",
+    )
+
+    run = project.run("env", "diff", "staging", "production", "--format", fmt)
+
+    assert run.code == 1
+    assert flag not in run.out + run.err
+    assert helm not in run.out + run.err
+    assert "helm.api.greeting" in run.out  # reported, by its source only

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.secrets.helpers import fresh, scan
+from tests.secrets.helpers import commit_all, fresh, init_repo, scan
 
 
 @pytest.fixture
@@ -155,3 +155,65 @@ def test_a_missing_rules_file_is_one_line(
 
     assert run.code == 2
     assert "does not exist" in run.assert_one_error_line()
+
+
+def test_file_names_that_are_not_utf8_or_hold_escapes_are_reported_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = init_repo(tmp_path / "repo")
+    line = fresh(35)["slack-bot-token"].line + "\n"
+    (root / os.fsdecode(b"caf\xe9.cfg")).write_text(line, encoding="utf-8")
+    (root / "red\x1b[31m.cfg").write_text(line, encoding="utf-8")
+    commit_all(root, "add")
+
+    for fmt in ("text", "json", "sarif", "markdown", "html"):
+        run = scan(capsys, str(root), "--format", fmt)
+        assert run.code == 1, run.err
+        assert "caf\\xe9.cfg" in run.out.replace("\\\\", "\\")
+        assert "\x1b" not in run.out + run.err
+
+    tree = scan(capsys, str(root), "--format", "json").json()["findings"]
+    history = scan(capsys, str(root), "--history", "--format", "json").json()["findings"]
+    assert sorted(f["path"] for f in tree) == ["caf\\xe9.cfg", "red\\x1b[31m.cfg"]
+    # the tree's and the history's findings are the same secrets, one each
+    assert {f["fingerprint"] for f in history} == {f["fingerprint"] for f in tree}
+    assert all(f["commit"] for f in history)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "defines no rules; add [[rules]] tables, or [extend] useDefault = true"),
+        ("title = 'typo'\n[[rule]]\nid = 'x'\nregex = 'a'", "defines no rules"),
+        ("[extend]\ndisabledRules = ['x']", "defines no rules"),
+        ("[extend]\nuseDefault = 'false'", "extend.useDefault must be true or false"),
+        ("[extend]\npath = 5", "extend.path must be a string"),
+        ("extend = 5", "extend must be a table"),
+        ("rules = 5", "rules must be an array of tables ([[rules]]); fix the rules file"),
+    ],
+)
+def test_a_rules_file_that_would_scan_with_no_rule_is_refused(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    (folder / "app.py").write_text(fresh(36)["slack-bot-token"].line + "\n", encoding="utf-8")
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text, encoding="utf-8")
+
+    run = scan(capsys, str(folder), "--rules", str(rules))
+
+    assert run.code == 2
+    assert message in run.assert_one_error_line()
+
+
+def test_a_rules_file_that_is_not_utf8_says_so(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_bytes(b"[[rules]]\nid = 'caf\xe9'\nregex = 'a'\n")
+
+    run = scan(capsys, str(folder), "--rules", str(rules))
+
+    assert run.code == 2
+    assert run.assert_one_error_line() == (
+        f"gonogo: error: cannot read rules file {rules}: it is not UTF-8 text; save it as UTF-8"
+    )

@@ -17,7 +17,6 @@ from gonogo.config.inventory import (
     FILENAME,
     SCHEMA,
     Inventory,
-    InventoryError,
     load_inventory,
     write_inventory,
 )
@@ -124,7 +123,7 @@ def scan(
     root = _root(ctx, path)
     file = inventory or root / FILENAME
     result = scan_tree(root, exclude=exclude or ())
-    previous = load_inventory(file) if file.is_file() else None
+    previous = load_inventory(file) if file.exists() else None
     found = build_inventory(result, previous)
     _warn(result)
     if write:
@@ -153,9 +152,7 @@ def check(
     """Compare the code with the inventory: exit 1 on drift, listing each difference."""
     root = _root(ctx, path)
     file = inventory or root / FILENAME
-    if not file.is_file():
-        raise InventoryError(f"{file} does not exist", hint="write it with `gonogo env scan`")
-    listed = load_inventory(file)
+    listed = load_inventory(file)  # says whether it is missing, a folder or unreadable
     result = scan_tree(root, exclude=exclude or ())
     _warn(result)
     differences = drift(listed, result)

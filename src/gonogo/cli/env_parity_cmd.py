@@ -15,7 +15,7 @@ from gonogo.cli.common import OutputOption
 from gonogo.cli.context import Globals
 from gonogo.config.inventory import FILENAME, Inventory, load_inventory
 from gonogo.config.parity.compare import ParityReport, compare
-from gonogo.config.parity.report import diff_document, diff_summary, files_read
+from gonogo.config.parity.report import diff_document, diff_text
 from gonogo.config.parity.sources import load_environment
 from gonogo.config.parity.yamlfiles import relative
 from gonogo.config.runbook import generate, staleness
@@ -105,24 +105,7 @@ def _render(report: ParityReport, fmt: DiffFormat) -> str:
         return json.dumps(report.to_json(), indent=2)
     if fmt in (DiffFormat.MARKDOWN, DiffFormat.HTML):
         return render_document(diff_document(report), fmt)
-    return render(report)
-
-
-def render(report: ParityReport) -> str:
-    """The text report: undeclared differences, then allowed ones with their reasons."""
-    left, right = report.left.name, report.right.name
-    lines = [f"{left} against {right} ({files_read(report)} definition files read)"]
-    width = max((len(d.kind.value) for d in report.differences), default=0)
-    if report.undeclared:
-        lines += ["", "Undeclared differences:"]
-        lines += [f"  {d.kind.value:<{width}}  {d.describe()}" for d in report.undeclared]
-    if report.allowed:
-        lines += ["", "Allowed by the policy:"]
-        for difference in report.allowed:
-            lines.append(f"  {difference.kind.value:<{width}}  {difference.describe()}")
-            lines.append(f"  {'':<{width}}  reason: {difference.reason}")
-    lines += ["", diff_summary(report)]
-    return "\n".join(lines)
+    return diff_text(report)
 
 
 def runbook(

@@ -3,7 +3,8 @@
 One entry per variable something reads. ``required`` when any read is required;
 ``default`` from the first read that gives one (never for a secret); ``type`` the most
 specific a read implies; ``secret`` from the name, from a read (``SecretStr``), from a
-definition (``secretKeyRef``, a reference, a Secret manifest, a URL with credentials).
+definition (``secretKeyRef``, a reference, a Secret manifest, a URL with credentials),
+or from a default or value the secret scanner's rules report (a token in the code).
 Definitions add the places and environments that give the variable a value, and the
 description a ``.env.example`` comment gives it.
 """
@@ -21,6 +22,7 @@ from gonogo.config.inventory import Inventory, Variable, VarType, merge
 from gonogo.config.refs import ValueKind
 from gonogo.config.scan import ScanResult
 from gonogo.config.scanners.interface import Definition, Read
+from gonogo.secrets import looks_like_secret
 
 _SECRET_KINDS = frozenset({ValueKind.SECRET_STORE, ValueKind.REFERENCE})
 
@@ -40,12 +42,17 @@ def build_inventory(result: ScanResult, previous: Inventory | None = None) -> In
 
 
 def is_secret(name: str, reads: Iterable[Read], definitions: Iterable[Definition]) -> bool:
-    """Whether a variable is secret, by name or by use."""
-    if secret_by_name(name) or any(r.secret or secret_by_value(name, r.default) for r in reads):
+    """Whether a variable is secret, by name, by use, or by a value the secret rules find."""
+    if secret_by_name(name) or any(r.secret or _secret_value(name, r.default) for r in reads):
         return True
     return any(
-        d.secret or d.kind in _SECRET_KINDS or secret_by_value(name, d.value) for d in definitions
+        d.secret or d.kind in _SECRET_KINDS or _secret_value(name, d.value) for d in definitions
     )
+
+
+def _secret_value(name: str, value: str | None) -> bool:
+    """A URL with credentials, or a value ``gonogo secrets scan`` reports (a token, a key)."""
+    return secret_by_value(name, value) or looks_like_secret(value)
 
 
 def _sorted_locations(items: Iterable[Read | Definition]) -> tuple[str, ...]:

@@ -6,6 +6,8 @@ nothing beyond the standard library and :mod:`gonogo.errors`.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,8 +24,15 @@ SCHEMA = "gonogo.env/v1"
 FILENAME = "gonogo.env.toml"
 
 
+#: how to fix an inventory file that cannot be used
+FIX_HINT = "fix it by hand, or delete it and run `gonogo env scan` to write it again"
+
+
 class InventoryError(ConfigError):
-    """The inventory file is missing or invalid."""
+    """The inventory file is missing or invalid; the hint says how to fix it."""
+
+    def __init__(self, message: str, *, hint: str | None = FIX_HINT) -> None:
+        super().__init__(message, hint=hint)
 
 
 class VarType(StrEnum):
@@ -154,6 +163,22 @@ def merge(previous: Inventory | None, scanned: Inventory) -> Inventory:
     return Inventory(tuple(merged))
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an environment variable, or None when it can.
+
+    An environment holds ``NAME=value`` strings: a name is not empty and has no ``=``.
+    Whitespace and control characters are refused too: no shell, compose file or
+    manifest sets such a name, and printing one could move a terminal's cursor.
+    """
+    if not name:
+        return "is empty, not a variable name"
+    if "=" in name:
+        return "holds '=', which no variable name can"
+    if any(ch.isspace() or not ch.isprintable() for ch in name):
+        return "holds whitespace or a control character, which no variable name should"
+    return None
+
+
 # --- reading -------------------------------------------------------------------------
 
 _FIELDS = {
@@ -182,6 +207,10 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
         raise InventoryError(
             f"{file} does not exist", hint="write it with `gonogo env scan`"
         ) from None
+    except IsADirectoryError:
+        raise InventoryError(
+            f"{file} is a folder, not an inventory file", hint="name the inventory file"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise InventoryError(f"cannot read {file}: {reason}") from None
@@ -194,6 +223,12 @@ def parse_inventory(text: str, *, source: str = FILENAME) -> Inventory:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(f"{source} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"schema", "variables"})
+    if unknown:
+        raise InventoryError(
+            f"{source}: unknown key {unknown[0]!r}",
+            hint="an inventory holds `schema` and [[variables]] tables; fix or remove the key",
+        )
     schema = data.get("schema", SCHEMA)
     if schema != SCHEMA:
         raise InventoryError(
@@ -229,6 +264,9 @@ def _variable(entry: Mapping[str, Any], where: str) -> Variable:
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError(f"{where}.name must be a non-empty string")
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(f"{where}.name {name!a} {problem}")
     where = f"{where} ({name})"
     raw_type = entry.get("type", "str")
     try:
@@ -239,6 +277,9 @@ def _variable(entry: Mapping[str, Any], where: str) -> Variable:
     choices = _strings(entry, "choices", where)
     if var_type is VarType.ENUM and not choices:
         raise ValueError(f"{where}: type enum needs `choices`")
+    low, high = _number(entry, "min", where), _number(entry, "max", where)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{where}: min {low:g} is greater than max {high:g}")
     return Variable(
         name=name,
         description=_typed(entry, "description", str, "", where),
@@ -248,8 +289,8 @@ def _variable(entry: Mapping[str, Any], where: str) -> Variable:
         default=_typed(entry, "default", str, None, where),
         choices=choices,
         ignore_case=_typed(entry, "ignore_case", bool, False, where),
-        min=_number(entry, "min", where),
-        max=_number(entry, "max", where),
+        min=low,
+        max=high,
         locations=_strings(entry, "locations", where),
         definitions=_strings(entry, "definitions", where),
         environments=_strings(entry, "environments", where),
@@ -267,7 +308,7 @@ def _number(entry: Mapping[str, Any], key: str, where: str) -> float | None:
     value = entry.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise ValueError(f"{where}.{key} must be a number")
     return float(value)
 
@@ -316,14 +357,32 @@ def dumps_inventory(inventory: Inventory) -> str:
 
 
 def write_inventory(path: str | os.PathLike[str], inventory: Inventory) -> None:
-    """Write ``inventory`` to ``path`` atomically."""
-    target = Path(path)
+    """Write ``inventory`` to ``path`` atomically.
+
+    A symlink is written through (the file it names is replaced, the link stays), so an
+    inventory kept elsewhere and linked into the project is updated, not unlinked.
+    """
+    named = Path(path)
+    # realpath, not resolve(): in Python 3.11 resolve() raises on a symlink loop
+    target = Path(os.path.realpath(named))
+    if target.is_dir():
+        raise InventoryError(
+            f"cannot write {named}: it is a folder", hint="name a file with --inventory"
+        )
+    if named.is_symlink() and target.is_symlink():  # realpath stops in a loop
+        raise InventoryError(
+            f"cannot write {named}: it is a symlink loop", hint="fix or remove the link"
+        )
     temp = target.with_name(f".{target.name}.tmp")
     try:
         temp.write_text(dumps_inventory(inventory), encoding="utf-8")
         temp.replace(target)
     except OSError as exc:
-        raise InventoryError(f"cannot write {target}: {exc.strerror}") from None
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        raise InventoryError(
+            f"cannot write {named}: {exc.strerror}", hint="check the path and its permissions"
+        ) from None
 
 
 def _toml(value: object) -> str:

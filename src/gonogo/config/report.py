@@ -12,6 +12,7 @@ variable is marked secret (by hand, say).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from gonogo.config.build import Difference
 from gonogo.config.inventory import Inventory, Variable
@@ -19,7 +20,15 @@ from gonogo.config.scan import ScanResult
 from gonogo.report.document import MISSING, Document, Outcome, Section, Table
 from gonogo.report.markdown import code_cell, escape_inline
 
-__all__ = ["check_document", "check_summary", "scan_document", "scan_markdown", "scan_summary"]
+__all__ = [
+    "CheckVerdict",
+    "check_document",
+    "check_summary",
+    "check_verdict",
+    "scan_document",
+    "scan_markdown",
+    "scan_summary",
+]
 
 #: what a secret's default shows instead of its value
 HIDDEN = "(hidden: secret)"
@@ -125,12 +134,28 @@ def scan_document(inventory: Inventory, result: ScanResult) -> Document:
     )
 
 
-def check_summary(listed: Inventory, differences: Sequence[Difference], name: str) -> str:
-    """The verdict line of ``env check``."""
+class CheckVerdict(NamedTuple):
+    """The verdict of ``env check``, worded for the text and for the report document."""
+
+    line: str
+    """The text's last line: ``in sync: …`` or the count of differences."""
+    summary: str
+    """The document's summary, shown beside its outcome (which already says ``in sync``)."""
+
+
+def check_verdict(listed: Inventory, differences: Sequence[Difference], name: str) -> CheckVerdict:
+    """The verdict of ``env check``: its text line and its document summary, built together."""
     if not differences:
-        return f"in sync: the code reads exactly the {len(listed)} variables {name} lists"
+        detail = f"the code reads exactly the {len(listed)} variables {name} lists"
+        return CheckVerdict(line=f"in sync: {detail}", summary=detail)
     noun = "difference" if len(differences) == 1 else "differences"
-    return f"{len(differences)} {noun}; run `gonogo env scan` to update {name}"
+    line = f"{len(differences)} {noun}; run `gonogo env scan` to update {name}"
+    return CheckVerdict(line=line, summary=line)
+
+
+def check_summary(listed: Inventory, differences: Sequence[Difference], name: str) -> str:
+    """The verdict line of ``env check``'s text."""
+    return check_verdict(listed, differences, name).line
 
 
 def check_document(listed: Inventory, differences: Sequence[Difference], name: str) -> Document:
@@ -144,7 +169,7 @@ def check_document(listed: Inventory, differences: Sequence[Difference], name: s
     return Document(
         title=f"Inventory check: {name}",
         outcome=Outcome("drift", "bad") if differences else Outcome("in sync", "good"),
-        summary=check_summary(listed, differences, name).removeprefix("in sync: "),
+        summary=check_verdict(listed, differences, name).summary,
         facts=(
             ("inventory", name),
             ("variables listed", str(len(listed))),

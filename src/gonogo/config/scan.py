@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from gonogo.config.inventory import name_problem
 from gonogo.config.scanners.docker import scan_compose, scan_dockerfile
 from gonogo.config.scanners.dotenv import scan_dotenv
 from gonogo.config.scanners.github_actions import scan_workflow
@@ -30,6 +31,7 @@ from gonogo.config.scanners.javascript import scan_javascript
 from gonogo.config.scanners.kubernetes import looks_like_manifest, scan_kubernetes
 from gonogo.config.scanners.python import scan_python
 from gonogo.config.scanners.shell import scan_shell
+from gonogo.secrets import printable
 
 #: folders never scanned: tools' caches, dependencies, version control
 SKIPPED_FOLDERS = frozenset(
@@ -163,7 +165,9 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> list[tuple[Path, str, S
                 continue
             source = source_of(rel, base / name)
             if source is not None:
-                found.append((base / name, rel, source))
+                # rel is reported and written to the inventory: a byte that is not
+                # UTF-8, or a control character, in a name is shown as its escape
+                found.append((base / name, printable(rel), source))
     return sorted(found, key=lambda item: item[1])
 
 
@@ -214,9 +218,19 @@ def scan_tree(root: Path, *, exclude: Sequence[str] = ()) -> ScanResult:
 
 
 def _merge(result: ScanResult, found: FileScan) -> None:
-    result.reads += found.reads
-    result.definitions += found.definitions
+    result.reads += [r for r in found.reads if _usable(r, result)]
+    result.definitions += [d for d in found.definitions if _usable(d, result)]
     result.warnings += found.warnings
+
+
+def _usable(item: Read | Definition, result: ScanResult) -> bool:
+    """Whether ``item`` names a variable an environment can hold; a warning when not."""
+    problem = name_problem(item.name)
+    if problem is None:
+        return True
+    shown = f"'{printable(item.name)}'"
+    result.warnings.append(ScanWarning(item.path, f"line {item.line}: {shown} {problem}; skipped"))
+    return False
 
 
 def _unique(definitions: Iterable[Definition]) -> list[Definition]:

@@ -17,9 +17,11 @@ from gonogo.secrets.model import (
     ScanResult,
     SecretsError,
 )
+from gonogo.secrets.redact import printable
 from gonogo.secrets.report import ScanFormat, render
 from gonogo.secrets.rules import builtin_rules, load_rules
 from gonogo.secrets.run import ScanRequest, run_scan
+from gonogo.secrets.values import looks_like_secret
 
 __all__ = [
     "Baseline",
@@ -36,6 +38,8 @@ __all__ = [
     "builtin_rules",
     "load_baseline",
     "load_rules",
+    "looks_like_secret",
+    "printable",
     "render",
     "run_scan",
     "write_baseline",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from gonogo.secrets.detect import Detector
 from gonogo.secrets.model import FileOutcome, Hit, Notice, NoticeKind, RuleSet, SecretsError
+from gonogo.secrets.redact import printable
 from gonogo.secrets.scan import DEFAULT_MAX_BYTES, pool, scan_bytes, worker_detector
 
 _MARK = b"\x1e"
@@ -175,7 +176,9 @@ class LogReader:
                 # git ends a name that has spaces with a tab; a name with a tab is quoted
                 target = _unquote(raw[4:].rstrip(b"\n").removesuffix(b"\t"))
                 path = (
-                    target[2:].decode("utf-8", "surrogateescape") if target[:2] == b"b/" else None
+                    printable(target[2:].decode("utf-8", "surrogateescape"))
+                    if target[:2] == b"b/"
+                    else None
                 )
             elif first == b"@":
                 in_header = False

@@ -23,8 +23,15 @@ class SecretsError(GonogoError):
     """The scanner cannot run: a bad rule file, baseline or path."""
 
 
+#: how to fix a rules file that cannot be used
+RULES_HINT = "fix the rules file (gitleaks' format, see docs/secrets.md)"
+
+
 class RuleError(SecretsError):
     """A rule file is malformed, or a rule's regex does not compile."""
+
+    def __init__(self, message: str, *, hint: str | None = RULES_HINT) -> None:
+        super().__init__(message, hint=hint)
 
 
 class RegexTarget(StrEnum):

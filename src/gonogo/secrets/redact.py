@@ -23,3 +23,23 @@ def redact(secret: str) -> str:
 def redact_bytes(secret: bytes) -> str:
     """:func:`redact` for raw bytes (decoded as UTF-8, bad bytes replaced)."""
     return redact(secret.decode("utf-8", errors="replace"))
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print, hash and write as UTF-8: a file name, say.
+
+    A byte that was not UTF-8 (decoded by ``os.fsdecode`` as a lone surrogate) becomes
+    ``\\xff``; a control character becomes its escape (``\\x1b``, ``\\n``), so a name
+    cannot move the cursor or recolour a terminal. Printable text is unchanged.
+    """
+    if text.isprintable():  # nearly every name: no per-character work
+        return text
+    return "".join(_printable_char(ch) for ch in text)
+
+
+def _printable_char(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    if "\udc80" <= ch <= "\udcff":  # surrogateescape's stand-in for a raw byte
+        return f"\\x{ord(ch) - 0xDC00:02x}"
+    return ascii(ch)[1:-1]

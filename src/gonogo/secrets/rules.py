@@ -184,7 +184,9 @@ def _allowlists(table: Mapping[str, Any], *, where: str) -> tuple[Allowlist, ...
 
 def _rule(data: Any, index: int) -> Rule:
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
-        raise RuleError(f"rules[{index}] has no id", hint="every [[rules]] needs id = '…'")
+        raise RuleError(
+            f"rules[{index}] has no id", hint="every [[rules]] needs id = '…' (a string)"
+        )
     rule_id = data["id"]
     regex, path = data.get("regex"), data.get("path")
     if regex is None and path is None:
@@ -230,14 +232,14 @@ def parse_rules(text: str, *, source: str, base: Path | None = None, depth: int 
         raise RuleError(f"{source}: rules must be an array of tables ([[rules]])")
     rules = [_rule(r, i) for i, r in enumerate(raw_rules)]
     allowlists = list(_allowlists(data, where="global"))
-    extend = data.get("extend", {})
+    extend = _extend(data.get("extend", {}), source=source)
     parents: list[RuleSet] = []
-    if isinstance(extend, Mapping) and extend:
+    if extend:
         if depth > 3:
             raise RuleError(f"{source}: [extend] nests too deeply")
-        if extend.get("useDefault"):
+        if extend.get("useDefault", False):
             parents.append(builtin_rules())
-        if isinstance(extend.get("path"), str):
+        if "path" in extend:
             parent_path = (base or Path.cwd()) / extend["path"]
             parents.append(load_rules(parent_path, depth=depth + 1))
         disabled = set(_strings(extend.get("disabledRules"), where="extend.disabledRules"))
@@ -252,6 +254,17 @@ def parse_rules(text: str, *, source: str, base: Path | None = None, depth: int 
     ruleset = RuleSet(rules=tuple(rules), allowlists=tuple(allowlists), source=source)
     check_rules(ruleset)
     return ruleset
+
+
+def _extend(extend: Any, *, source: str) -> Mapping[str, Any]:
+    """``[extend]``, its keys' types checked: a wrong one must not drop the built-ins."""
+    if not isinstance(extend, Mapping):
+        raise RuleError(f"{source}: extend must be a table ([extend])")
+    if not isinstance(extend.get("useDefault", False), bool):
+        raise RuleError(f"{source}: extend.useDefault must be true or false")
+    if not isinstance(extend.get("path", ""), str):
+        raise RuleError(f"{source}: extend.path must be a string (a rules file)")
+    return extend
 
 
 def check_rules(ruleset: RuleSet) -> None:
@@ -280,9 +293,22 @@ def load_rules(path: Path, *, depth: int = 0) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RuleError(f"rules file {path} does not exist", hint="fix --rules") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"cannot read rules file {path}: {exc}") from None
-    return parse_rules(text, source=str(path), base=path.parent, depth=depth)
+    except IsADirectoryError:
+        raise RuleError(f"rules file {path} is a folder", hint="name a TOML file") from None
+    except UnicodeDecodeError:
+        raise RuleError(
+            f"cannot read rules file {path}: it is not UTF-8 text", hint="save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise RuleError(f"cannot read rules file {path}: {exc.strerror}") from None
+    ruleset = parse_rules(text, source=str(path), base=path.parent, depth=depth)
+    if depth == 0 and not ruleset.rules:
+        # a scan with no rule finds nothing and would pass every tree
+        raise RuleError(
+            f"rules file {path} defines no rules",
+            hint="add [[rules]] tables, or [extend] useDefault = true to keep the built-ins",
+        )
+    return ruleset
 
 
 @cache

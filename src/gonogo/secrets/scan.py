@@ -23,6 +23,7 @@ from pathlib import Path
 
 from gonogo.secrets.detect import Detector
 from gonogo.secrets.model import FileOutcome, Notice, NoticeKind, RuleSet, SecretsError
+from gonogo.secrets.redact import printable
 
 #: files larger than this are skipped with a notice
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -92,10 +93,14 @@ def worker_detector() -> Detector:
 
 
 def _relative(path: str, root: str) -> str:
-    """``path`` relative to ``root`` with forward slashes (as given when outside it)."""
+    """``path`` relative to ``root`` with forward slashes (as given when outside it).
+
+    The name is reported, hashed into fingerprints and written to baselines: a byte
+    that is not UTF-8, or a control character, is shown as its escape.
+    """
     prefix = root.rstrip(os.sep) + os.sep
     inside = path[len(prefix) :] if path.startswith(prefix) else path
-    return inside.replace(os.sep, "/")
+    return printable(inside.replace(os.sep, "/"))
 
 
 def _git_listing(folder: str) -> list[str] | None:

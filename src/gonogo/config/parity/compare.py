@@ -23,6 +23,7 @@ from gonogo.config.parity.model import EnvironmentDefinition, Fact, Setting, Tog
 from gonogo.config.parity.secret_sources import describe, signature
 from gonogo.config.refs import ValueKind
 from gonogo.policy.environments import EnvPolicy, ParityKind
+from gonogo.secrets import looks_like_secret
 
 SCHEMA = "gonogo.env-diff/v1"
 _FLAG_WORDS = frozenset(
@@ -185,7 +186,13 @@ def is_secret_variable(
     if name in marked or secret_by_name(name):
         return True
     return any(
-        s is not None and (s.secret or s.kind in _SECRET_KINDS or secret_by_value(name, s.value))
+        s is not None
+        and (
+            s.secret
+            or s.kind in _SECRET_KINDS
+            or secret_by_value(name, s.value)
+            or looks_like_secret(s.value)
+        )
         for s in settings
     )
 
@@ -252,11 +259,12 @@ def _facts(
         a, b = left.facts.get(key), right.facts.get(key)
         some = a if a is not None else b
         assert some is not None  # noqa: S101 - the key comes from one of them
-        sides = (_fact_side(left.name, a), _fact_side(right.name, b))
+        secret = some.secret or any(f is not None and looks_like_secret(f.value) for f in (a, b))
+        sides = (_fact_side(left.name, a, secret), _fact_side(right.name, b, secret))
         if a is None or b is None:
-            found.append(ParityDifference(key, some.kind, *sides, secret=some.secret))
+            found.append(ParityDifference(key, some.kind, *sides, secret=secret))
             continue
-        if some.secret:
+        if secret:
             if signature(a.value_kind, a.value) != signature(b.value_kind, b.value):
                 found.append(ParityDifference(key, ParityKind.SECRET, *sides, secret=True))
             continue
@@ -265,10 +273,10 @@ def _facts(
     return found
 
 
-def _fact_side(environment: str, fact: Fact | None) -> Side:
+def _fact_side(environment: str, fact: Fact | None, secret: bool) -> Side:
     if fact is None:
         return Side(environment, present=False)
-    shown = describe(fact.value_kind, fact.value) if fact.secret else _short(fact.value)
+    shown = describe(fact.value_kind, fact.value) if secret else _short(fact.value)
     return Side(environment, True, shown, fact.where)
 
 

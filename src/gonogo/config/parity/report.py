@@ -1,10 +1,10 @@
-"""``gonogo env diff`` as a report document (``--format markdown|html``).
+"""``gonogo env diff`` as text and as a report document (``--format markdown|html``).
 
-Built from the same :class:`~gonogo.config.parity.compare.ParityReport` the text and
-JSON output show: the verdict, the undeclared differences, the ones the policy allows
+Both are built from the same :class:`~gonogo.config.parity.compare.ParityReport` the
+JSON output shows: the verdict, the undeclared differences, the ones the policy allows
 with their reasons, the definition files read and any warnings. Each side shows what
-the text shows (:meth:`Side.shown`): a secret by its source, never by its value.
-:mod:`gonogo.report.document` renders it as Markdown or HTML.
+:meth:`Side.shown` gives: a secret by its source, never by its value.
+:mod:`gonogo.report.document` renders the document as Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from gonogo.config.parity.compare import ParityDifference, ParityReport
 from gonogo.report.document import MISSING, Document, Outcome, Section, Table
 
-__all__ = ["diff_document", "diff_summary", "files_read"]
+__all__ = ["diff_document", "diff_summary", "diff_text", "files_read"]
 
 
 def files_read(report: ParityReport) -> int:
@@ -35,6 +35,23 @@ def diff_summary(report: ParityReport) -> str:
         f"{count} undeclared {noun} between {left} and {right}{noted}; "
         "allow the intended ones under [[env.parity.allow]] in the policy, each with a reason"
     )
+
+
+def diff_text(report: ParityReport) -> str:
+    """The text report: undeclared differences, then allowed ones with their reasons."""
+    left, right = report.left.name, report.right.name
+    lines = [f"{left} against {right} ({files_read(report)} definition files read)"]
+    width = max((len(d.kind.value) for d in report.differences), default=0)
+    if report.undeclared:
+        lines += ["", "Undeclared differences:"]
+        lines += [f"  {d.kind.value:<{width}}  {d.describe()}" for d in report.undeclared]
+    if report.allowed:
+        lines += ["", "Allowed by the policy:"]
+        for difference in report.allowed:
+            lines.append(f"  {difference.kind.value:<{width}}  {difference.describe()}")
+            lines.append(f"  {'':<{width}}  reason: {difference.reason}")
+    lines += ["", diff_summary(report)]
+    return "\n".join(lines)
 
 
 def _table(
