@@ -139,6 +139,21 @@ def test_an_internal_error_exits_3_with_one_line_naming_a_crash_log(
     assert "RuntimeError: boom" in text
 
 
+def test_an_internal_error_whose_message_spans_lines_is_still_one_line(
+    quality: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ValueError("bad value\n  at the library's line 2\n")
+
+    monkeypatch.setattr("gonogo.cli.commands.Engine.run", explode)
+
+    result = quality.run("check")
+
+    assert result.code == 3
+    line = result.assert_one_error_line()
+    assert "internal error: ValueError: bad value at the library's line 2; details in" in line
+
+
 # -- the JSON report ------------------------------------------------------------------------
 
 

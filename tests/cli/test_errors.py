@@ -174,7 +174,7 @@ def test_an_owner_of_another_role_cannot_sign_for_it(busy: Project) -> None:
     result = busy.run("signoff", "quality", "--role", "engineering", user=QUINN)
 
     assert result.code == 2
-    assert f"{QUINN} is not listed as a engineering owner" in result.assert_one_error_line()
+    assert f"{QUINN} is not listed as an engineering owner" in result.assert_one_error_line()
     _assert_store_intact(busy, before, evaluated=False)
 
 

@@ -88,7 +88,7 @@ def test_someone_not_listed_for_the_role_is_refused_by_name(project: Path) -> No
         signoffs.check_signer(policy, "mallory@example.com", "engineering")
 
     message = str(refused.value)
-    assert "mallory@example.com is not listed as a engineering owner" in message
+    assert "mallory@example.com is not listed as an engineering owner" in message
     assert ALICE in message
     assert "\n" not in message
 

@@ -111,3 +111,11 @@ def test_any_text_renders_in_every_format_and_xml_stays_well_formed(
     assert [len(cells(row)) for row in rows] == [5, 5]
 
     assert "\x1b" not in render(run, Format.TEXT, color=False)
+
+
+def test_clean_text_neutralises_bidirectional_overrides() -> None:
+    # "Trojan Source": an override makes a line read other than its characters are
+    shown = clean_text("approved by alice\u202e@example.com\u2066x\u2069 (Zoë)")
+
+    assert not any("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" for ch in shown)
+    assert shown == "approved by alice\ufffd@example.com\ufffdx\ufffd (Zoë)"

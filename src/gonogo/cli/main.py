@@ -27,7 +27,7 @@ from gonogo.cli import (
     settings,
 )
 from gonogo.cli.context import Globals, close_workspaces
-from gonogo.errors import ExitCode, GonogoError
+from gonogo.errors import ExitCode, GonogoError, one_line
 
 app = typer.Typer(
     name="gonogo",
@@ -106,7 +106,8 @@ def _crash_log(exc: BaseException) -> Path | None:
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"gonogo: error: {message}\n")
+    # one line whatever the message (a library's own can span several)
+    sys.stderr.write(f"gonogo: error: {one_line(message)}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one boundary that turns a crash into exit 3
         log = _crash_log(exc)
         where = f"; details in {log}" if log else ""
-        _error(f"internal error: {type(exc).__name__}: {exc}{where}; please report it")
+        _error(
+            f"internal error: {type(exc).__name__}: {one_line(str(exc))}{where}; please report it"
+        )
         return ExitCode.INTERNAL
     finally:
         close_workspaces()

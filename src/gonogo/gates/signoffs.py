@@ -43,7 +43,7 @@ def check_signer(policy: Policy, identity: str, role: str) -> None:
         raise SignoffError(f"no owner role {role!r} in the policy", hint=f"roles are: {known}")
     if identity not in policy.owners[role]:
         raise SignoffError(
-            f"{identity} is not listed as a {role} owner, so cannot sign for {role}",
+            f"{identity} is not listed as {_article(role)} {role} owner, so cannot sign for {role}",
             hint=f"ask one of: {', '.join(policy.owners[role])}, or add {identity} under [owners]",
         )
 
@@ -191,3 +191,8 @@ def _state(
         except SignoffError:
             return SignoffState.INVALID
     return SignoffState.VALID if stored.digest == digest else SignoffState.STALE
+
+
+def _article(word: str) -> str:
+    """``a`` or ``an`` before ``word`` (a role: engineering, operations, qa, security)."""
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -86,11 +86,13 @@ class ReportError(GonogoError):
 # C0 controls other than tab and newline, and DEL, show as their Unicode "control
 # pictures" (U+2400 + code), so an escape sequence in a reason cannot drive the
 # terminal and XML/HTML stay well-formed. The Unicode line separators become
-# newlines; the other C1 controls (0x9B is an 8-bit CSI to some terminals), lone
-# surrogates and the two non-characters XML forbids become U+FFFD.
+# newlines; the other C1 controls (0x9B is an 8-bit CSI to some terminals), the
+# bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: they
+# can make a line read other than it is, "Trojan Source"), lone surrogates and the two
+# non-characters XML forbids become U+FFFD.
 _LINE_BREAKS = re.compile("\r\n|[\r\x85\u2028\u2029]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-_UNSAFE = re.compile("[\x80-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNSAFE = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _control_picture(match: re.Match[str]) -> str:
