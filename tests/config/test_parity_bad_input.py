@@ -191,3 +191,14 @@ def test_a_token_given_to_a_flag_or_a_helm_value_is_never_shown(project: Project
     assert flag not in run.out + run.err
     assert helm not in run.out + run.err
     assert "helm.api.greeting" in run.out  # reported, by its source only
+
+
+@pytest.mark.parametrize("command", [("env", "diff", "staging", "production"), ("env", "runbook")])
+def test_a_folder_where_the_inventory_belongs_is_named_not_ignored(
+    project: Project, command: tuple[str, ...]
+) -> None:
+    (project.root / "gonogo.env.toml").mkdir()
+
+    line = _error(project, *command)
+
+    assert "gonogo.env.toml is a folder, not an inventory file" in line

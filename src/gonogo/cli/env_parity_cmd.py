@@ -52,11 +52,12 @@ def _root(ctx: typer.Context) -> Path:
 
 def _inventory(root: Path, file: Path | None) -> Inventory | None:
     path = file or root / FILENAME
-    if file is not None and not path.is_file():
+    if file is not None and not path.exists():
         raise UsageError(
             f"--inventory {file} does not exist", hint="write it with `gonogo env scan`"
         )
-    return load_inventory(path) if path.is_file() else None
+    # a folder (or anything else) where the inventory should be is load_inventory's error
+    return load_inventory(path) if path.exists() else None
 
 
 def _env_policy(root: Path) -> EnvPolicy:
