@@ -197,3 +197,36 @@ def test_export_of_an_empty_trail_is_empty(
 ) -> None:
     assert main([*cli_env, "audit", "export"]) == 0
     assert capsys.readouterr().out.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda data, store: [], "is malformed: no `stores` object"),
+        (lambda data, store: {**data, "stores": 5}, "is malformed: no `stores` object"),
+        (lambda data, store: {**data, "stores": {store: 5}}, "is malformed for"),
+        (lambda data, store: {**data, "stores": {store: {"seq": "x"}}}, "is malformed for"),
+    ],
+    ids=["a-list", "stores-not-an-object", "entry-not-an-object", "entry-without-a-hash"],
+)
+def test_a_malformed_checkpoint_is_one_error_line_not_a_missing_checkpoint(
+    ws: Workspace,
+    cli_env: list[str],
+    capsys: pytest.CaptureFixture[str],
+    edit: Callable[[dict, str], object],
+    expected: str,
+) -> None:
+    append_events(ws, sample_payloads(3))
+    data = json.loads(ws.checkpoint_path.read_text(encoding="utf-8"))
+    (store,) = data["stores"]
+    ws.checkpoint_path.write_text(json.dumps(edit(data, store)), encoding="utf-8")
+
+    code = main([*cli_env, "audit", "verify"])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("gonogo: error: the audit checkpoint ")
+    assert expected in line
+    assert line.endswith("restore it from backup; deleting it weakens truncation detection")

@@ -281,3 +281,23 @@ def test_a_missing_ci_file_is_one_error_line(project: Project) -> None:
     assert named.code == found.code == 2
     assert "no such file" in named.assert_one_error_line()
     assert "no CI file in" in found.assert_one_error_line()
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("ci.yml", "on: [push, pull_request]\njobs: {a: {runs-on: x, steps: 5}}\n"),
+        ("ci.yml", "on: [push, pull_request]\njobs: {a: {runs-on: x, steps: {run: gonogo ci}}}\n"),
+        (".gitlab-ci.yml", 'gate: {script: ["gonogo ci"], rules: 8}\n'),
+    ],
+    ids=["github-steps-a-number", "github-steps-a-mapping", "gitlab-rules-a-number"],
+)
+def test_verify_reads_a_list_of_the_wrong_type_as_no_list_not_a_crash(
+    project: Project, name: str, text: str
+) -> None:
+    result = project.run("ci", "verify", str(_write(project, name, text)))
+
+    assert result.code in (0, 1)
+    assert result.err == ""
+    assert "Traceback" not in result.out
+    assert result.out.strip()

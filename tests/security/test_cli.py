@@ -183,6 +183,7 @@ def test_installed_environment(deps_project: Project) -> None:
     ("args", "content", "expected"),
     [
         (["--threshold", "severe"], None, "unknown severity threshold 'severe'; use one of: low"),
+        (["--threshold", ""], None, "unknown severity threshold ''; use one of: low"),
         (["--db", "missing"], None, "advisory database missing does not exist"),
         ([], "flask==2.2.4\nflask !! 2\n", "requirements.txt:2: not a valid requirement"),
         (["nothere.txt"], None, "nothere.txt: no such file or folder"),
@@ -223,6 +224,38 @@ def test_malformed_advisories_are_skipped_with_a_warning(
         f"gonogo: warning: 1 advisory files skipped as malformed (first: {broken}"
     )
     assert len(result.json()["database"]["warnings"]) == 1
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_pages_list_unused_exceptions_and_database_warnings_like_the_text(
+    deps_project: Project, tmp_path: Path, fmt: str
+) -> None:
+    deps_project.policy(policy_text(exceptions=exception("CVE-2099-0001", "2030-01-01")))
+    db = tmp_path / "db"
+    (db / "idna").mkdir(parents=True)
+    source = SNAPSHOT / "vulns" / "idna" / "PYSEC-2024-60.yaml"
+    (db / "idna" / "PYSEC-2024-60.yaml").write_text(source.read_text(), encoding="utf-8")
+    (db / "idna" / "broken.yaml").write_text("id: [unclosed\n  idna", encoding="utf-8")
+    text = deps_project.run("deps", "audit", "--db", str(db)).out
+    assert "  CVE-2099-0001 (expires 2030-01-01)" in text
+    (warning,) = [
+        line.removeprefix("  warning: ") for line in text.splitlines() if "warning:" in line
+    ]
+
+    result = deps_project.run("deps", "audit", "--db", str(db), "-f", fmt)
+
+    assert result.code == 1
+    if fmt == "html":
+        page = Page.parse(result.out)
+        unused = page.section("Exceptions that match nothing (remove them)")
+        assert unused == [{"exception": "CVE-2099-0001", "expires": "2030-01-01"}]
+        assert page.section("Advisory database warnings") == [{"warning": warning}]
+    else:
+        heading = "## Exceptions that match nothing (remove them)"
+        assert f"{heading}\n\n- `CVE-2099-0001` (expires 2030-01-01)\n" in result.out
+        section = result.out.split("## Advisory database warnings\n\n", 1)[1]
+        assert section.startswith(f"- {warning[:40]}")
+        assert str(db / "idna" / "broken.yaml") in section
 
 
 def test_help_lists_the_commands(deps_project: Project) -> None:

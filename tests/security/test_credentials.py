@@ -606,3 +606,37 @@ def test_a_declaration_completes_an_inventory_variable() -> None:
         "db",
         "inventory+policy",
     )
+
+
+DSN_PASSWORD = "Hunter2-dsn-pw"
+PASTED_DSN = f"""
+[security.credentials.SHOP_DB_URL]
+stored_in = "postgres://shop:{DSN_PASSWORD}@db.internal/shop"
+description = "Copied from redis://:{DSN_PASSWORD}@cache:6379/0 by mistake"
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
+def test_a_url_password_pasted_into_the_ledger_is_never_shown(shop: Project, fmt: str) -> None:
+    shop.policy(POLICY.format(extra=DEPLOY_KEY + PASTED_DSN))
+
+    result = shop.run("security", "credentials", "--format", fmt)
+
+    assert result.code == 1
+    assert DSN_PASSWORD not in result.out + result.err
+    assert "@db.internal/shop" in result.out  # where it is kept still shows
+
+
+def test_rotated_refuses_a_note_holding_a_url_password_and_records_nothing(
+    shop: Project,
+) -> None:
+    shop.monkeypatch.setenv("GONOGO_USER", SAM)
+    note = f"moved to postgres://shop:{DSN_PASSWORD}@db2.internal/shop"
+
+    result = shop.run("security", "rotated", "deploy-key", "--note", note)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert DSN_PASSWORD not in line
+    assert "--note holds a URL with a password" in line
+    assert "the audit trail is empty" in shop.run("audit", "log").out

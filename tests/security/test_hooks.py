@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -286,7 +287,7 @@ def test_html_report_shows_the_audit_log_findings_and_the_logged_events(
 
     assert result.code == 1
     page = Page.parse(result.out)
-    assert page.title.startswith("audit-log: http://127.0.0.1:")
+    assert page.title.startswith("audit-log: audit.log (written by http://127.0.0.1:")
     assert page.badge == ("FAIL", "bad")
     leak = next(r for r in page.section("Findings") if r["rule"] == "audit.secret")
     assert (leak["where"], leak["reason"]) == (
@@ -446,3 +447,82 @@ def test_a_secret_url_that_is_not_http_is_one_line_without_it(
     assert result.code == 2
     assert "hook chat: not an http(s) URL" in result.assert_one_error_line()
     _no_secrets(result)
+
+
+@pytest.mark.usefixtures("shop_env")
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_the_audit_log_report_is_titled_with_the_log_and_the_service_that_writes_it(
+    project: Project, tmp_path: Path, fmt: str
+) -> None:
+    result, _ = _audit(project, tmp_path, "flawed", fmt)
+
+    assert result.code == 1
+    if fmt == "html":
+        title = Page.parse(result.out).title
+    else:
+        title = result.out.splitlines()[0].removeprefix("## ")
+    assert title.startswith("audit-log: audit.log (written by http://127.0.0.1:")
+    assert title.endswith(")")
+
+
+def test_hook_pages_show_the_hooks_name_and_mark_findings_below_fail_on(
+    project: Project, tmp_path: Path
+) -> None:
+    config = tmp_path / "hooks.toml"
+    config.write_text(
+        '[[hooks]]\nname = "team-channel"\nkind = "slack"\nurl = "http://127.0.0.1:9/hook"\n',
+        encoding="utf-8",
+    )
+    args = ("security", "hooks", "--config", str(config), "--fail-on", "critical")
+
+    text = project.run(*args)
+    markdown = project.run(*args, "-f", "markdown")
+    html = project.run(*args, "-f", "html")
+
+    assert text.code == markdown.code == html.code == 0
+    assert "hooks.slack  team-channel (below fail-on)" in text.out
+    row = next(line for line in markdown.out.splitlines() if "hooks.slack" in line)
+    assert row.startswith("| high (below fail-on) | `http://127.0.0.1:9/hook` | `hooks.slack` |")
+    assert "| `team-channel` |" in row
+    (finding,) = Page.parse(html.out).section("Findings")
+    assert (finding["severity"], finding["subject"]) == ("high (below fail-on)", "team-channel")
+
+
+def test_a_header_value_the_client_refuses_is_never_shown_even_escaped(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK_TOKEN", "Bearer s3cr3t-hook\ntoken")
+    with socket.socket() as server:  # listening: the client sends, and refuses the header
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        config = tmp_path / "hooks.toml"
+        config.write_text(
+            f'[[hooks]]\nname = "alerts"\nkind = "alertmanager"\n'
+            f'url = "http://127.0.0.1:{server.getsockname()[1]}/hook"\n'
+            'headers_env = { Authorization = "HOOK_TOKEN" }\n',
+            encoding="utf-8",
+        )
+
+        result = project.run("security", "hooks", "--config", str(config), "-f", "json")
+
+    assert result.code == 1
+    (finding,) = result.json()["findings"]
+    assert "Illegal header value" in finding["reason"]
+    assert "s3cr3t" not in result.out + result.err
+
+
+def test_a_hook_url_with_a_bad_port_is_one_config_error_line(
+    project: Project, tmp_path: Path
+) -> None:
+    config = tmp_path / "hooks.toml"
+    config.write_text(
+        '[[hooks]]\nname = "alerts"\nkind = "alertmanager"\nurl = "http://127.0.0.1:99999/x"\n',
+        encoding="utf-8",
+    )
+
+    result = project.run("security", "hooks", "--config", str(config))
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "hook alerts: not a valid URL: 'http://127.0.0.1:99999/x'" in line
+    assert line.endswith("fix the hook's `url`")

@@ -260,6 +260,41 @@ def test_a_url_that_is_not_http_is_one_line(project: Project) -> None:
     assert "not an http(s) URL" in result.assert_one_error_line()
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://[::1", "not a valid URL: 'http://[::1' (Invalid IPv6 URL)"),
+        ("http://127.0.0.1:99999", "not a valid URL: 'http://127.0.0.1:99999' (Port out of range"),
+        ("http://127.0.0.1:abc", "not a valid URL: 'http://127.0.0.1:abc' (Port could not be"),
+        ("user:s3cr3t-pw@staging.example", "not an http(s) URL: 'staging.example'"),
+        ("http://u:s3cr3t-pw@[::1/x?t=s3cr3t-q", "not a valid URL: 'http://[::1/x'"),
+    ],
+)
+def test_a_malformed_url_is_one_line_without_its_user_info(
+    project: Project, url: str, expected: str
+) -> None:
+    result = project.run("security", "probe", url)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert expected in line
+    assert "s3cr3t" not in line
+    assert line.endswith("give the full URL, e.g. https://staging.example.com")
+
+
+def test_a_path_the_url_cannot_hold_is_one_line(project: Project, tmp_path: Path) -> None:
+    config = tmp_path / "probe.toml"
+    config.write_text('paths = ["/orders\\u0000"]\n', encoding="utf-8")
+    port = _closed_port()
+
+    result = project.run("security", "probe", f"http://127.0.0.1:{port}", "-c", str(config))
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "cannot request 'http://127.0.0.1:" in line
+    assert "Invalid non-printable ASCII character" in line
+
+
 @pytest.mark.usefixtures("shop_env")
 def test_a_wrong_password_in_the_environment_is_one_line_without_it(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

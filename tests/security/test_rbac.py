@@ -170,7 +170,42 @@ def test_html_report_below_fail_on_passes(project: Project, in_fixtures: Path) -
     page = Page.parse(result.out)
     assert page.badge == ("PASS", "good")
     assert page.summary == "2 finding(s) (2 medium); none at or above high."
-    assert {r["severity"] for r in page.section("Findings")} == {"medium"}
+    assert {r["severity"] for r in page.section("Findings")} == {"medium (below fail-on)"}
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_pages_show_each_findings_subject_and_the_below_fail_on_mark_like_the_text(
+    project: Project, in_fixtures: Path, fmt: str
+) -> None:
+    args = ("security", "privileges", "k8s/over", "--fail-on", "critical")
+    text = project.run(*args).out
+    admin_line = next(line for line in text.splitlines() if "rbac-cluster-admin" in line)
+    below_line = next(line for line in text.splitlines() if "(below fail-on)" in line)
+
+    result = project.run(*args, "-f", fmt)
+
+    assert result.code == 1
+    if fmt == "html":
+        rows = Page.parse(result.out).section("Findings")
+    else:
+        table = [line for line in result.out.splitlines() if line.startswith("| ")]
+        header = [c.strip() for c in table[0].strip("|").split(" | ")]
+        rows = [
+            dict(
+                zip(
+                    header,
+                    (c.strip().strip("`") for c in line.strip("|").split(" | ")),
+                    strict=True,
+                )
+            )
+            for line in table[2:]
+        ]
+    admin = next(r for r in rows if r["rule"] == "rbac-cluster-admin")
+    assert admin["severity"] == "critical"
+    assert admin["subject"] and admin["subject"] in admin_line
+    below = [r for r in rows if r["severity"].endswith(" (below fail-on)")]
+    assert len(below) == text.count("(below fail-on)") > 0
+    assert any(r["subject"] in below_line and r["rule"] in below_line for r in below)
 
 
 def _manifest(tmp_path: Path, name: str, text: str) -> Path:

@@ -156,3 +156,39 @@ def project(
     root = tmp_path / "project"
     root.mkdir()
     return Project(root=root, capsys=capsys, monkeypatch=monkeypatch)
+
+
+MIRROR_PASSWORD = "s3cr3t-mirror-pw"
+
+
+def test_a_mirror_password_in_the_url_is_never_shown(
+    project: Project, mirror: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, root = mirror
+    with_password = url.replace("http://", f"http://reader:{MIRROR_PASSWORD}@")
+    db = tmp_path / "osv"
+    (root / "PyPI" / "all.zip").write_bytes(b"garbage")
+
+    errors = [
+        project.run("deps", "sync", "--db", str(db), "--url", with_password),
+        project.run("deps", "sync", "--db", str(db), "--url", with_password + "/nothing"),
+    ]
+
+    for result in errors:
+        assert result.code == 2
+        line = result.assert_one_error_line()
+        assert MIRROR_PASSWORD not in line
+        assert "127.0.0.1" in line
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:port", "ftp://mirror"]
+)
+def test_a_malformed_mirror_url_is_one_line(project: Project, tmp_path: Path, url: str) -> None:
+    result = project.run("deps", "sync", "--db", str(tmp_path / "osv"), "--url", url)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "URL" in line
+    assert line.endswith("give --url (or $GONOGO_OSV_URL) as http(s)://HOST[/PATH]")
+    assert not (tmp_path / "osv").exists()

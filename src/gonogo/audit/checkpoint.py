@@ -26,13 +26,19 @@ def read(path: Path, store: str) -> AuditHead | None:
             f"cannot read the audit checkpoint {path}: {exc}",
             hint="restore it from backup; deleting it weakens truncation detection",
         ) from None
-    entry = data.get("stores", {}).get(store) if isinstance(data, dict) else None
-    if not isinstance(entry, dict):
+    hint = "restore it from backup; deleting it weakens truncation detection"
+    stores = data.get("stores") if isinstance(data, dict) else None
+    if not isinstance(stores, dict):
+        raise AuditError(f"the audit checkpoint {path} is malformed: no `stores` object", hint=hint)
+    entry = stores.get(store)
+    if entry is None:  # a checkpoint kept for other stores only
         return None
     try:
         return AuditHead(seq=int(entry["seq"]), hash=str(entry["hash"]))
     except (KeyError, TypeError, ValueError):
-        raise AuditError(f"the audit checkpoint {path} is malformed for {store}") from None
+        raise AuditError(
+            f"the audit checkpoint {path} is malformed for {store}", hint=hint
+        ) from None
 
 
 def advance(path: Path, store: str, head: AuditHead) -> None:

@@ -84,7 +84,8 @@ def _job(name: str, job: dict[str, Any], script: str, release_branch: str) -> li
         )
     if job.get("when") in ("manual", "delayed", "never", "on_failure"):
         findings.append(Finding(f"{name}.when", f"`when: {job['when']}` lets the gates not run"))
-    for index, rule in enumerate(job.get("rules") or []):
+    rules = job.get("rules")
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
         if not isinstance(rule, dict):
             continue
         at = f"{name}.rules[{index}]"

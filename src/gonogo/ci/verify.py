@@ -82,7 +82,9 @@ def load_yaml(path: Path) -> dict[Any, Any]:
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file", hint="pass the CI file to verify") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read it ({exc})") from None
+        raise UsageError(
+            f"{path}: cannot read it ({exc})", hint="pass the CI file, saved as UTF-8 text"
+        ) from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -272,7 +274,8 @@ def _truthy(value: object) -> bool:
 
 def _unpinned(where: str, job: dict[str, Any]) -> list[Finding]:
     uses = [(f"{where}.uses", job.get("uses"))]
-    for index, step in enumerate(job.get("steps") or []):
+    steps = job.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
         if isinstance(step, dict):
             uses.append((f"{where}.steps[{index}].uses", step.get("uses")))
     findings = []

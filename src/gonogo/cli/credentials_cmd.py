@@ -17,6 +17,7 @@ from gonogo.errors import ExitCode, UsageError
 from gonogo.security.credentials import (
     ROTATED_EVENT,
     inventory_of,
+    mask_url_passwords,
     parse_moment,
     read_ledger,
     require,
@@ -96,6 +97,11 @@ def rotated(
     if moment > now:
         raise UsageError(
             f"--at {at} is in the future", hint="record a rotation once it has happened"
+        )
+    if note is not None and mask_url_passwords(note) != note:
+        raise UsageError(
+            "--note holds a URL with a password",
+            hint="say where the secret is kept, never the secret: the audit trail keeps the note",
         )
     with ws.transaction() as tx:
         event = tx.record(

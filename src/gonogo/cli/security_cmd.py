@@ -185,4 +185,5 @@ def _merge(reports: list[Report]) -> Report:
         passed=tuple(p for r in reports for p in r.passed),
         skipped=tuple(p for r in reports for p in r.skipped),
         scanned=tuple(s for r in reports for s in r.scanned),
+        heading="; ".join(r.title for r in reports),
     )

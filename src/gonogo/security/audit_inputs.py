@@ -48,7 +48,7 @@ def audit_policy(
 ) -> AuditPolicy:
     """The policy's ``[deps]`` rules, with a threshold or unscored rule given on top."""
     return AuditPolicy(
-        threshold=parse_threshold(threshold or deps.threshold),
+        threshold=parse_threshold(deps.threshold if threshold is None else threshold),
         fail_unscored=deps.fail_unscored if fail_unscored is None else fail_unscored,
         exceptions=tuple(
             ExceptionRule(id=e.id, reason=e.reason, approver=e.approver, expires=e.expires)

@@ -114,10 +114,10 @@ def render_text(report: AuditReport) -> str:
         lines += ["", "Not audited (no pinned version):"]
         lines += [f"  {d.name} {d.spec or ''} ({d.location})".rstrip() for d in report.unpinned]
     if report.unused_exceptions:
-        lines += ["", "Exceptions that match nothing (remove them):"]
-        lines += [f"  {e.id} (expires {e.expires})" for e in report.unused_exceptions]
+        lines += ["", f"{UNUSED_HEADING}:"]
+        lines += [f"  {rule_id} (expires {expires})" for rule_id, expires in _unused(report)]
     lines += ["", f"Database: {report.database} ({report.advisories} advisories)"]
-    lines += [f"  warning: {w}" for w in report.warnings[:20]]
+    lines += [f"  warning: {w}" for w in _warnings(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -165,7 +165,36 @@ def render_markdown(report: AuditReport) -> str:
         lines += ["## Not audited (no pinned version)", ""]
         lines += [f"- {_md(d.name)} `{_md(d.spec)}` ({_md(d.location)})" for d in report.unpinned]
         lines.append("")
+    if report.unused_exceptions:
+        lines += [f"## {UNUSED_HEADING}", ""]
+        lines += [f"- `{_md(rule_id)}` (expires {expires})" for rule_id, expires in _unused(report)]
+        lines.append("")
+    if report.warnings:
+        lines += [f"## {WARNINGS_HEADING}", ""]
+        lines += [f"- {_md(w)}" for w in _warnings(report)]
+        lines.append("")
     return "\n".join(lines)
+
+
+#: the heading of the exceptions no finding used, in every format
+UNUSED_HEADING = "Exceptions that match nothing (remove them)"
+#: the heading of the advisory files the database skipped
+WARNINGS_HEADING = "Advisory database warnings"
+#: most database warnings a report lists (the text shows as many)
+MAX_WARNINGS = 20
+
+
+def _unused(report: AuditReport) -> list[tuple[str, str]]:
+    """Each exception that matched no finding: its id and expiry date."""
+    return [(e.id, str(e.expires)) for e in report.unused_exceptions]
+
+
+def _warnings(report: AuditReport) -> list[str]:
+    """The database's warnings as the text shows them: the first few, then how many more."""
+    shown = list(report.warnings[:MAX_WARNINGS])
+    if len(report.warnings) > MAX_WARNINGS:
+        shown.append(f"… and {len(report.warnings) - MAX_WARNINGS} more")
+    return shown
 
 
 def _finding_cells(f: Finding) -> tuple[str, str, str, str, str, str, str]:
@@ -213,6 +242,12 @@ def audit_document(report: AuditReport) -> Document:
         rows = [(d.name, d.spec, d.location) for d in report.unpinned]
         table = Table.of(("package", "requirement", "where"), rows)
         sections.append(Section("Not audited (no pinned version)", tables=(table,)))
+    if report.unused_exceptions:
+        table = Table.of(("exception", "expires"), _unused(report))
+        sections.append(Section(UNUSED_HEADING, tables=(table,)))
+    if report.warnings:
+        table = Table.of(("warning",), [(w,) for w in _warnings(report)])
+        sections.append(Section(WARNINGS_HEADING, tables=(table,)))
     return Document(
         title="Dependency audit",
         outcome=Outcome(head, "good" if report.passed else "bad"),

@@ -11,6 +11,7 @@ when its rotation source could not be read (an error, never a pass or a fail).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +27,19 @@ from gonogo.policy.credentials import Credential, Security
 from gonogo.security import SecurityError
 
 SCHEMA = "gonogo.credentials/v1"
+#: a URL's password: ``scheme://user:PASSWORD@host``
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)[^\s/@]+(?=@)", re.I)
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``.
+
+    ``stored_in`` and ``description`` are for people, yet a connection URL pasted there
+    would otherwise reach every report (and the audit trail, through ``rotated``).
+    """
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+
+
 ROTATED_EVENT = "security.credential.rotated"
 
 
@@ -203,8 +217,10 @@ def tracked(security: Security, inventory: Inventory | None) -> list[Tracked]:
                 name=name,
                 owner=(declared.owner if declared else None) or security.credential_owner,
                 max_age_days=(declared.max_age_days if declared else None) or security.max_age_days,
-                stored_in=_stored_in(declared, variable.definitions if variable else ()),
-                description=description or "",
+                stored_in=mask_url_passwords(
+                    _stored_in(declared, variable.definitions if variable else ())
+                ),
+                description=mask_url_passwords(description or ""),
                 origin=origin,
                 declared=declared,
             )
@@ -257,7 +273,7 @@ def recorded(events: Iterable[Event]) -> dict[str, Rotation]:
             at=moment,
             source="recorded",
             by=event.actor,
-            note=note if isinstance(note, str) else None,
+            note=mask_url_passwords(note) if isinstance(note, str) else None,
             detail=f"audit event #{event.seq}",
         )
     return found

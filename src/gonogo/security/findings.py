@@ -97,6 +97,13 @@ class Report:
     passed: tuple[Passed, ...] = ()
     skipped: tuple[Passed, ...] = ()
     scanned: tuple[str, ...] = field(default_factory=tuple)
+    heading: str = ""
+    """What the report is about, when ``tool: target`` does not say it well."""
+
+    @property
+    def title(self) -> str:
+        """The report's heading: :attr:`heading`, else ``tool: target``."""
+        return self.heading or f"{self.tool}: {self.target}"
 
     def failing(self, threshold: Severity) -> tuple[Finding, ...]:
         """The findings at or above ``threshold``."""

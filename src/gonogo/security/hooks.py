@@ -82,6 +82,7 @@ def check_audit_log(
         findings=tuple(findings),
         passed=tuple(passed),
         scanned=(name,),
+        heading=f"{AUDIT_TOOL}: {name} (written by {redact_url(settings.url)})",
     )
 
 
@@ -224,7 +225,10 @@ def check_hooks(hooks: tuple[HookSpec, ...], env: Mapping[str, str], *, timeout:
                     for step, body in steps
                 ]
         except SecurityInputError as exc:  # a URL that is not http(s): a config error
-            raise SecurityInputError(f"hook {hook.name}: {scrub(exc.message, secrets)}") from None
+            raise SecurityInputError(
+                f"hook {hook.name}: {scrub(exc.message, secrets)}",
+                hint=f"fix the hook's {'$' + hook.url_env if hook.url_env else '`url`'}",
+            ) from None
         except ProbeError as exc:
             findings.append(_hook_finding(hook, shown, scrub(exc.message, secrets)))
             continue

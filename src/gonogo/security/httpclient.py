@@ -42,23 +42,50 @@ def import_httpx() -> ModuleType:
 
 
 def redact_url(url: str) -> str:
-    """``url`` without user info, query or fragment (they may hold secrets)."""
-    parts = urlsplit(url)
+    """``url`` without user info, query or fragment (they may hold secrets).
+
+    A URL too malformed to parse (a bad port, an unclosed ``[``) keeps its scheme, host and
+    path, still without the user info, query or fragment.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return _redact_text(url)
+    if not parts.netloc:  # ``user:password@host`` without ``//`` parses as a path
+        return _redact_text(url)
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = f"{host}:{port}" if port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def check_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL, else a one-line error."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+def _redact_text(url: str) -> str:
+    head = re.split(r"[?#]", url, maxsplit=1)[0]
+    scheme, sep, rest = head.rpartition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = authority.rpartition("@")[2]
+    elif not sep and "@" in head:  # no ``//``: whatever precedes the ``@`` is user info
+        authority, slash, path = head.rpartition("@")[2], "", ""
+        scheme = ""
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def check_url(
+    url: str, *, hint: str = "give the full URL, e.g. https://staging.example.com"
+) -> str:
+    """``url`` if it is an absolute http(s) URL with a valid host and port, else one line."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number in 0-65535 raises here
+    except ValueError as exc:
         raise SecurityInputError(
-            f"not an http(s) URL: {redact_url(url) or url!r}",
-            hint="give the full URL, e.g. https://staging.example.com",
-        )
+            f"not a valid URL: {redact_url(url)!r} ({exc})", hint=hint
+        ) from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SecurityInputError(f"not an http(s) URL: {redact_url(url)!r}", hint=hint)
     return url
 
 
@@ -139,6 +166,11 @@ class Http:
             raise ProbeError(
                 f"{redact_url(url)}: no answer within {self.timeout:g}s",
                 hint="check that the service is up, or raise `timeout`",
+            ) from None
+        except self._httpx.InvalidURL as exc:
+            raise SecurityInputError(
+                f"cannot request {redact_url(url)!r}: {str(exc).rstrip('.')}",
+                hint="fix the path or URL in the settings (no spaces or control characters)",
             ) from None
         except self._httpx.HTTPError as exc:
             reason = re.sub(r"^\[Errno -?\d+\] ", "", str(exc)) or type(exc).__name__
@@ -243,8 +275,22 @@ def session_token(reply: Reply, login: LoginSpec) -> str | None:
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret replaced by ``***`` (belt and braces before output)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
+    """``text`` with every secret replaced by ``***`` (belt and braces before output).
+
+    A secret may reach a message escaped (an HTTP library quoting a header value as
+    ``b'abc\\ndef'``), so its escaped forms are replaced too.
+    """
+    forms = {
+        form
+        for secret in secrets
+        if len(secret) >= 4
+        for form in (
+            secret,
+            secret.encode("unicode_escape").decode("ascii"),
+            repr(secret)[1:-1],
+            repr(secret.encode("utf-8", "replace"))[2:-1],
+        )
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text

@@ -33,6 +33,13 @@ SARIF_LEVEL = {
 }
 
 
+#: how a finding under ``--fail-on`` is marked: it is reported but does not fail
+BELOW_FAIL_ON = "(below fail-on)"
+
+#: the findings table's columns, the same in Markdown and HTML
+FINDING_COLUMNS = ("severity", "where", "rule", "subject", "reason", "fix")
+
+
 class FindingsFormat(StrEnum):
     """Output formats of the security commands."""
 
@@ -92,11 +99,11 @@ def to_json(report: Report, fail_on: Severity) -> dict[str, Any]:
 
 def render_text(report: Report, fail_on: Severity) -> str:
     """A human report: each finding with where, why and the fix; then what passed."""
-    lines = [f"{report.tool}: {report.target}"]
+    lines = [report.title]
     if report.scanned:
         lines.append(f"scanned {len(report.scanned)} file(s)")
     for f in report.findings:
-        mark = "" if f.severity.at_least(fail_on) else " (below fail-on)"
+        mark = "" if f.severity.at_least(fail_on) else f" {BELOW_FAIL_ON}"
         subject = f"  {f.subject}" if f.subject else ""
         lines.append(f"{f.severity.value.upper():<8}  {f.where}  {f.rule}{subject}{mark}")
         lines.append(f"          {f.reason}")
@@ -116,18 +123,23 @@ def render_markdown(report: Report, fail_on: Severity) -> str:
     """A Markdown section with a findings table, for a ticket or a sign-off report."""
     verdict = "FAIL" if report.failing(fail_on) else "PASS"
     lines = [
-        f"## {report.tool}: {_cell(report.target)}",
+        f"## {_cell(report.title)}",
         "",
         f"**{verdict}**: {summary(report, fail_on)}.",
         "",
     ]
     if report.findings:
-        lines += ["| severity | where | rule | reason | fix |", "| --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {f.severity.value} | `{_cell(f.where)}` | `{f.rule}` | {_cell(f.reason)} | "
-            f"{_cell(f.fix)} |"
-            for f in report.findings
+            "| " + " | ".join(FINDING_COLUMNS) + " |",
+            "| " + " | ".join("---" for _ in FINDING_COLUMNS) + " |",
         ]
+        for f in report.findings:
+            severity, where, rule, subject, reason, fix = finding_cells(f, fail_on)
+            subject = f"`{_cell(subject)}`" if subject else ""
+            lines.append(
+                f"| {severity} | `{_cell(where)}` | `{_cell(rule)}` | {subject} | "
+                f"{_cell(reason)} | {_cell(fix)} |"
+            )
         lines.append("")
     if report.passed:
         lines += ["Passed:", ""] + [f"- `{p.rule}`: {_cell(p.detail)}" for p in report.passed]
@@ -136,6 +148,15 @@ def render_markdown(report: Report, fail_on: Severity) -> str:
         lines += ["Skipped:", ""] + [f"- `{p.rule}`: {_cell(p.detail)}" for p in report.skipped]
         lines.append("")
     return "\n".join(lines)
+
+
+def finding_cells(finding: Finding, fail_on: Severity) -> tuple[str, str, str, str, str, str]:
+    """A finding's row (:data:`FINDING_COLUMNS`): its severity, marked when it is below
+    ``fail_on`` as the text marks it, where, rule, subject, reason and fix."""
+    severity = finding.severity.value
+    if not finding.severity.at_least(fail_on):
+        severity = f"{severity} {BELOW_FAIL_ON}"
+    return (severity, finding.where, finding.rule, finding.subject, finding.reason, finding.fix)
 
 
 def _checks(heading: str, checks: tuple[Passed, ...]) -> Section:
@@ -148,15 +169,15 @@ def findings_document(report: Report, fail_on: Severity) -> Document:
     failing = bool(report.failing(fail_on))
     sections = []
     if report.findings:
-        rows = [(f.severity.value, f.where, f.rule, f.reason, f.fix) for f in report.findings]
-        table = Table.of(("severity", "where", "rule", "reason", "fix"), rows)
+        rows = [finding_cells(f, fail_on) for f in report.findings]
+        table = Table.of(FINDING_COLUMNS, rows)
         sections.append(Section("Findings", tables=(table,)))
     if report.passed:
         sections.append(_checks("Passed", report.passed))
     if report.skipped:
         sections.append(_checks("Skipped", report.skipped))
     return Document(
-        title=f"{report.tool}: {report.target}",
+        title=report.title,
         outcome=Outcome("FAIL", "bad") if failing else Outcome("PASS", "good"),
         summary=f"{summary(report, fail_on)}.",
         sections=tuple(sections),

@@ -20,6 +20,7 @@ from typing import Any
 from gonogo.digest import sha256_file
 from gonogo.evidence.lockfiles import Ecosystem
 from gonogo.security import SecurityError
+from gonogo.security.httpclient import check_url, redact_url
 
 DEFAULT_BASE_URL = "https://osv-vulnerabilities.storage.googleapis.com"
 ARCHIVE = "all.zip"
@@ -70,7 +71,11 @@ def sync(
     base_url: str = DEFAULT_BASE_URL,
     timeout: float = _TIMEOUT,
 ) -> list[SyncResult]:
-    """Download each ecosystem's archive into ``dest``; return what changed."""
+    """Download each ecosystem's archive into ``dest``; return what changed.
+
+    Messages and the kept metadata show the URL without user info or query (a mirror's
+    password or token)."""
+    check_url(base_url, hint="give --url (or $GONOGO_OSV_URL) as http(s)://HOST[/PATH]")
     httpx = _httpx()
     results = []
     with httpx.Client(timeout=timeout, follow_redirects=True) as client:
@@ -79,7 +84,8 @@ def sync(
                 results.append(_one(client, httpx, eco, dest, base_url.rstrip("/")))
             except httpx.HTTPError as exc:
                 raise SyncError(
-                    f"cannot download the {eco.value} advisories from {base_url}: {_reason(exc)}",
+                    f"cannot download the {eco.value} advisories from {redact_url(base_url)}: "
+                    f"{_reason(exc).replace(base_url, redact_url(base_url))}",
                     hint="check the network or --url, or copy an all.zip into the folder by hand",
                 ) from None
     return results
@@ -107,11 +113,16 @@ def _one(client: Any, httpx: Any, eco: Ecosystem, dest: Path, base: str) -> Sync
     with client.stream("GET", url, headers=headers) as response:
         if response.status_code == 304:
             return SyncResult(
-                eco.value, target, url, False, int(meta.get("advisories", 0)), sha256_file(target)
+                eco.value,
+                target,
+                redact_url(url),
+                False,
+                int(meta.get("advisories", 0)),
+                sha256_file(target),
             )
         if response.status_code != 200:
             raise SyncError(
-                f"cannot download {url}: HTTP {response.status_code}",
+                f"cannot download {redact_url(url)}: HTTP {response.status_code}",
                 hint="check --url; the archive lives at BASE/ECOSYSTEM/all.zip",
             )
         try:
@@ -122,11 +133,11 @@ def _one(client: Any, httpx: Any, eco: Ecosystem, dest: Path, base: str) -> Sync
             temp.unlink(missing_ok=True)
             raise
         etag = response.headers.get("etag")
-    advisories = _check_archive(temp, url)
+    advisories = _check_archive(temp, redact_url(url))
     temp.replace(target)
     digest = sha256_file(target)
-    _write_meta(meta_file, url, etag, advisories, digest)
-    return SyncResult(eco.value, target, url, True, advisories, digest)
+    _write_meta(meta_file, redact_url(url), etag, advisories, digest)
+    return SyncResult(eco.value, target, redact_url(url), True, advisories, digest)
 
 
 def _check_archive(path: Path, url: str) -> int:
