@@ -111,6 +111,45 @@ def test_policy_validate_reports_an_unknown_check_type_with_its_line(quality: Pr
     assert "gates[0].criteria[0].check: unknown check type 'junitt'" in line
 
 
+ROLLOUT_PLAN = """
+[rollout]
+[[rollout.steps]]
+weight = 20
+[rollout.deployer]
+type = "local"
+command = ["serve", "--version", "{version}", "--port", "{port}"]
+[rollout.router]
+type = "builtin"
+listen = "127.0.0.1:18080"
+[rollout.source]
+type = "builtin"
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('type = "builtin"\nlisten', 'type = "haproxy"\nlisten'), "rollout.router: unknown type"),
+        (("{port}", "{prot}"), "unknown placeholder {prot} in `command`"),
+        (('"127.0.0.1:18080"', '"nowhere"'), "rollout.router.listen: listen address 'nowhere'"),
+    ],
+)
+def test_policy_validate_checks_the_rollout_components_as_rollout_start_would(
+    quality: Project, change: tuple[str, str], expected: str
+) -> None:
+    text = (quality.root / "gonogo.toml").read_text(encoding="utf-8")
+    quality.policy(text + ROLLOUT_PLAN)
+    assert quality.run("policy", "validate").code == 0
+    quality.policy(text + ROLLOUT_PLAN.replace(*change))
+
+    result = quality.run("policy", "validate")
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert line.startswith("gonogo: error: ") and "gonogo.toml: " in line
+    assert expected in line
+
+
 def test_policy_explain_prints_the_checklist(quality: Project) -> None:
     result = quality.run("policy", "explain")
 

@@ -13,12 +13,13 @@ from gonogo.cli import output, settings
 from gonogo.cli.common import ReleaseOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.clock import SystemClock
-from gonogo.errors import ExitCode, UsageError
+from gonogo.errors import ExitCode, GonogoError, UsageError
 from gonogo.gates import plan, signoffs
 from gonogo.policy.explain import expired_exceptions
 from gonogo.policy.explain import explain as explain_policy
 from gonogo.policy.load import PolicyInvalid, find_policy, load_policy
 from gonogo.policy.model import Policy
+from gonogo.rollout.plan import RolloutPlan
 from gonogo.scope import releases
 
 app = typer.Typer(help="Validate, explain and approve the release policy.", no_args_is_help=True)
@@ -39,10 +40,12 @@ def validate(ctx: typer.Context) -> int:
         for problem in exc.problems:
             output.info(f"gonogo: error: {problem}")
         return ExitCode.USAGE
-    problems = plan.problems(loaded)
-    for problem in problems:
-        output.info(f"gonogo: error: {problem}")
-    if problems:
+    messages = [str(problem) for problem in plan.problems(loaded)]
+    if not messages and loaded.policy.rollout is not None:
+        messages = _rollout_problems(file, loaded.policy.rollout)
+    for message in messages:
+        output.info(f"gonogo: error: {message}")
+    if messages:
         return ExitCode.USAGE
     today = SystemClock().now().date()
     for waiver in loaded.policy.waivers:
@@ -59,6 +62,17 @@ def validate(ctx: typer.Context) -> int:
         None,
     )
     return ExitCode.OK
+
+
+def _rollout_problems(file: Path, rollout: RolloutPlan) -> list[str]:
+    """The rollout's deployer, router and source tables checked as `rollout start` would."""
+    from gonogo.rollout import components  # noqa: PLC0415 - only for a policy with a plan
+
+    try:
+        components.validate(rollout)
+    except GonogoError as exc:
+        return [f"{file}: {exc}"]
+    return []
 
 
 @app.command()
