@@ -2,15 +2,21 @@
 
 Each ``[rollout.deployer]``, ``[rollout.router]`` and ``[rollout.source]`` table names
 its ``type``; that type's own config model validates the rest of the table, so an
-unknown key or a bad value is reported with the table's name. Implementations are
-imported with this module; the gateway-api router imports its optional extra only when
-it is built.
+unknown key or a bad value is reported with the table's name.
+
+Types are found through the entry-point groups ``gonogo.deployers``, ``gonogo.routers``
+and ``gonogo.sources``. The built-ins register there too (see ``pyproject.toml``), so a
+type from another package is found exactly like ours: its entry point names a
+:class:`ComponentType`. The gateway-api router imports its optional extra, and the
+Prometheus source its module, only when they are built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +35,52 @@ from gonogo.rollout.route.nginx import NginxRouter, NginxRouterConfig
 from gonogo.rollout.source.builtin import BuiltinSource, BuiltinSourceConfig
 from gonogo.rollout.source.interface import MetricSource
 
+#: the entry-point group of each component area
+GROUPS = {"deployer": "gonogo.deployers", "router": "gonogo.routers", "source": "gonogo.sources"}
+
 
 @dataclass(frozen=True)
-class Kind:
-    """One implementation: its config model and how to build it."""
+class BuildContext:
+    """What a component type is built with besides its validated settings."""
+
+    state_dir: Path
+    """this rollout's folder (``.gonogo/rollouts/ID``) for files the component keeps"""
+    saved: Mapping[str, Any] = field(default_factory=dict)
+    """a resumed rollout's saved state (``router_url``, ...); empty for a new one"""
+    router: Router | None = None
+    """for a metric source: the router already built for this rollout"""
+
+
+@dataclass(frozen=True)
+class ComponentType:
+    """One deployer, router or metric-source type, as its entry point names it.
+
+    ``config`` returns the pydantic model that validates the type's whole table (``type``
+    included); ``build`` turns a validated model into the component (a
+    :class:`~gonogo.rollout.deploy.interface.Deployer`,
+    :class:`~gonogo.rollout.route.interface.Router` or
+    :class:`~gonogo.rollout.source.interface.MetricSource`).
+    """
 
     config: Callable[[], type[BaseModel]]
-    build: Callable[[Any, Path, Mapping[str, Any]], Any]
+    build: Callable[[Any, BuildContext], Any]
 
 
-def _builtin_router(
-    config: BuiltinRouterConfig, state_dir: Path, saved: Mapping[str, Any]
-) -> Router:
-    url = saved.get("router_url")
+def _builtin_router(config: BuiltinRouterConfig, context: BuildContext) -> Router:
+    url = context.saved.get("router_url")
     if isinstance(url, str) and url.startswith("http://") and config.listen.endswith(":0"):
         # a resumed controller serves on the address clients already use
         config = config.model_copy(update={"listen": url.removeprefix("http://")})
     return BuiltinRouter.from_config(config)
+
+
+def _builtin_source(config: BuiltinSourceConfig, context: BuildContext) -> MetricSource:
+    if not isinstance(context.router, BuiltinRouter):
+        raise RolloutError(
+            "rollout.source: the builtin source reads the builtin router's measurements",
+            hint='use type = "builtin" under [rollout.router], or a prometheus source',
+        )
+    return BuiltinSource(context.router)
 
 
 def _prometheus_config() -> type[BaseModel]:
@@ -54,38 +89,68 @@ def _prometheus_config() -> type[BaseModel]:
     return PrometheusSourceConfig
 
 
-def _prometheus(config: Any, state_dir: Path, saved: Mapping[str, Any]) -> MetricSource:
+def _prometheus(config: Any, context: BuildContext) -> MetricSource:
     from gonogo.rollout.source.prometheus import PrometheusSource  # noqa: PLC0415
 
     source: MetricSource = PrometheusSource(config)
     return source
 
 
-DEPLOYERS: dict[str, Kind] = {
-    "local": Kind(lambda: LocalDeployerConfig, lambda c, d, s: LocalDeployer(c, d)),
-    "command": Kind(lambda: CommandDeployerConfig, lambda c, d, s: CommandDeployer(c, d)),
-}
-ROUTERS: dict[str, Kind] = {
-    "builtin": Kind(lambda: BuiltinRouterConfig, _builtin_router),
-    # one managed nginx per project, kept across rollouts (clients keep its address)
-    "nginx": Kind(
-        lambda: NginxRouterConfig, lambda c, d, s: NginxRouter(c, d.parent.parent / "nginx")
-    ),
-    "gateway-api": Kind(lambda: GatewayApiRouterConfig, lambda c, d, s: GatewayApiRouter(c)),
-}
-SOURCES: dict[str, Kind] = {
-    "builtin": Kind(lambda: BuiltinSourceConfig, lambda c, d, s: None),
-    "prometheus": Kind(_prometheus_config, _prometheus),
-}
+# The built-in types, registered under these names in pyproject.toml's entry points.
+LOCAL_DEPLOYER = ComponentType(
+    lambda: LocalDeployerConfig, lambda c, x: LocalDeployer(c, x.state_dir)
+)
+COMMAND_DEPLOYER = ComponentType(
+    lambda: CommandDeployerConfig, lambda c, x: CommandDeployer(c, x.state_dir)
+)
+BUILTIN_ROUTER = ComponentType(lambda: BuiltinRouterConfig, _builtin_router)
+# one managed nginx per project, kept across rollouts (clients keep its address)
+NGINX_ROUTER = ComponentType(
+    lambda: NginxRouterConfig, lambda c, x: NginxRouter(c, x.state_dir.parent.parent / "nginx")
+)
+GATEWAY_API_ROUTER = ComponentType(lambda: GatewayApiRouterConfig, lambda c, x: GatewayApiRouter(c))
+BUILTIN_SOURCE = ComponentType(lambda: BuiltinSourceConfig, _builtin_source)
+PROMETHEUS_SOURCE = ComponentType(_prometheus_config, _prometheus)
 
 
-def _validated(area: str, kinds: Mapping[str, Kind], part: ComponentPlan) -> tuple[Kind, Any]:
-    kind = kinds.get(part.type)
-    if kind is None:
+@cache
+def _entry_points(area: str) -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUPS[area])}
+
+
+def available(area: str) -> tuple[str, ...]:
+    """The installed types of ``area`` (``deployer``, ``router`` or ``source``), sorted."""
+    return tuple(sorted(_entry_points(area)))
+
+
+@cache
+def component_type(area: str, name: str) -> ComponentType:
+    """The type ``name`` of ``area``; RolloutError naming the known types when it is none."""
+    entry = _entry_points(area).get(name)
+    if entry is None:
         raise RolloutError(
-            f"rollout.{area}: unknown type {part.type!r}",
-            hint=f"known types: {', '.join(sorted(kinds))}",
+            f"rollout.{area}: unknown type {name!r}",
+            hint=f"known types: {', '.join(available(area)) or 'none'}, "
+            "or install the plugin that provides it",
         )
+    try:
+        found = entry.load()
+    except Exception as exc:  # noqa: BLE001 - a broken plugin is the user's to fix, in one line
+        raise RolloutError(
+            f"rollout.{area}: type {name!r} ({entry.value}) cannot be loaded: "
+            f"{type(exc).__name__}: {exc}",
+            hint="reinstall the package that provides it",
+        ) from None
+    if not isinstance(found, ComponentType):
+        raise RolloutError(
+            f"rollout.{area}: type {name!r} ({entry.value}) is not a ComponentType",
+            hint="its entry point must name a gonogo.rollout.components.ComponentType",
+        )
+    return found
+
+
+def _validated(area: str, part: ComponentPlan) -> tuple[ComponentType, Any]:
+    kind = component_type(area, part.type)
     try:
         return kind, kind.config().model_validate(part.settings())
     except ValidationError as exc:
@@ -100,9 +165,9 @@ def _validated(area: str, kinds: Mapping[str, Kind], part: ComponentPlan) -> tup
 
 def validate(plan: RolloutPlan) -> None:
     """Check every component table against its type's config model."""
-    _validated("deployer", DEPLOYERS, plan.deployer)
-    _validated("router", ROUTERS, plan.router)
-    _validated("source", SOURCES, plan.source)
+    _validated("deployer", plan.deployer)
+    _validated("router", plan.router)
+    _validated("source", plan.source)
     if plan.source.type == "builtin" and plan.router.type != "builtin":
         raise RolloutError(
             "rollout.source: the builtin source reads the builtin router's measurements",
@@ -113,18 +178,15 @@ def validate(plan: RolloutPlan) -> None:
 def build(plan: RolloutPlan, state_dir: Path, saved: Mapping[str, Any] | None = None) -> Components:
     """The deployer, router and source of a plan (``saved``: a resumed rollout's state)."""
     validate(plan)
-    saved = saved or {}
+    context = BuildContext(state_dir, saved or {})
     state_dir.mkdir(parents=True, exist_ok=True)
-    kind, config = _validated("deployer", DEPLOYERS, plan.deployer)
-    deployer: Deployer = kind.build(config, state_dir, saved)
-    kind, config = _validated("router", ROUTERS, plan.router)
-    router: Router = kind.build(config, state_dir, saved)
-    kind, config = _validated("source", SOURCES, plan.source)
+    kind, config = _validated("deployer", plan.deployer)
+    deployer: Deployer = kind.build(config, context)
+    kind, config = _validated("router", plan.router)
+    router: Router = kind.build(config, context)
+    kind, config = _validated("source", plan.source)
     info = source_info(config)
-    if isinstance(router, BuiltinRouter) and plan.source.type == "builtin":
-        source: MetricSource = BuiltinSource(router)
-    else:
-        source = kind.build(config, state_dir, saved)
+    source: MetricSource = kind.build(config, BuildContext(state_dir, context.saved, router))
     return Components(deployer, router, source, info)
 
 
