@@ -7,14 +7,17 @@ The plugin here is a real installed distribution as Python sees one: a module an
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gonogo.rollout import components
+from gonogo.rollout import components, registry
+from gonogo.rollout.analysis.interface import Judge
 from gonogo.rollout.errors import RolloutError
+from gonogo.rollout.judges import SEQUENTIAL, judge_type, make_judge
 from gonogo.rollout.plan import RolloutPlan
 from gonogo.rollout.route.builtin import BuiltinRouter
 from tests.helpers import BASIC_POLICY, Project
@@ -25,7 +28,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gonogo.rollout.analysis.threshold import ThresholdConfig, ThresholdJudge
 from gonogo.rollout.components import BuildContext, ComponentType
+from gonogo.rollout.judges import JudgeType
 
 
 class AcmeConfig(BaseModel):
@@ -45,6 +50,13 @@ class AcmeRouter:
 
 ROUTER = ComponentType(lambda: AcmeConfig, lambda c, x: AcmeRouter(c, x.state_dir))
 NOT_A_TYPE = object()
+
+
+class StrictThreshold(ThresholdJudge):
+    name = "acme-strict"
+
+
+JUDGE = JudgeType(lambda plan: StrictThreshold(ThresholdConfig(interval_s=plan.interval_s)))
 """
 
 ENTRY_POINTS = """
@@ -52,6 +64,10 @@ ENTRY_POINTS = """
 acme = acme_router:ROUTER
 odd = acme_router:NOT_A_TYPE
 gone = acme_missing_module:ROUTER
+
+[gonogo.judges]
+acme-strict = acme_router:JUDGE
+odd = acme_router:ROUTER
 """
 
 PLAN = """
@@ -71,8 +87,7 @@ url = "http://127.0.0.1:9090"
 
 
 def _forget() -> None:
-    components._entry_points.cache_clear()
-    components.component_type.cache_clear()
+    registry.forget()
 
 
 @pytest.fixture
@@ -90,6 +105,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _forget()
     yield site
     monkeypatch.undo()
+    sys.modules.pop("acme_router", None)
     _forget()
 
 
@@ -108,6 +124,8 @@ def test_the_built_in_types_are_registered_by_entry_point() -> None:
     assert {"local", "command"} <= set(components.available("deployer"))
     assert {"builtin", "prometheus"} <= set(components.available("source"))
     assert components.component_type("router", "builtin") is components.BUILTIN_ROUTER
+    assert {"sequential", "mannwhitney", "threshold"} <= set(registry.available("judge"))
+    assert judge_type("sequential") is SEQUENTIAL
 
 
 def test_a_plugin_router_is_validated_by_its_own_model_and_built(
@@ -185,3 +203,32 @@ def test_the_builtin_source_still_needs_the_builtin_router(tmp_path: Path) -> No
         built.close()
     with pytest.raises(RolloutError, match="builtin source reads the builtin router"):
         components.BUILTIN_SOURCE.build(None, components.BuildContext(tmp_path))
+
+
+def test_a_plugin_judge_is_named_by_the_plan_and_built_for_the_rollout(
+    plugin: Path, project: Project
+) -> None:
+    plan_text = PLAN.replace("[rollout]\n", '[rollout]\njudge = "acme-strict"\ninterval_s = 2\n')
+    project.policy(BASIC_POLICY + plan_text)
+    assert project.run("policy", "validate").code == 0
+
+    plan = RolloutPlan.model_validate(
+        {
+            "judge": "acme-strict",
+            "interval_s": 2,
+            "steps": [{"weight": 20}],
+            "deployer": {"type": "local", "command": ["serve", "{port}", "{version}"]},
+            "router": {"type": "builtin", "listen": "127.0.0.1:0"},
+            "source": {"type": "builtin"},
+        }
+    )
+    judge: Judge = make_judge(plan)
+    assert judge.name == "acme-strict"
+
+    project.policy(BASIC_POLICY + plan_text.replace("acme-strict", "odd"))
+    line = project.run("policy", "validate").assert_one_error_line()
+    assert "rollout.judge: type 'odd' (acme_router:ROUTER) is not a JudgeType" in line
+    project.policy(BASIC_POLICY + plan_text.replace("acme-strict", "psychic"))
+    line = project.run("policy", "validate").assert_one_error_line()
+    assert "rollout.judge: unknown type 'psychic'" in line
+    assert "known types: acme-strict, mannwhitney, odd, sequential, threshold" in line

@@ -5,28 +5,28 @@ its ``type``; that type's own config model validates the rest of the table, so a
 unknown key or a bad value is reported with the table's name.
 
 Types are found through the entry-point groups ``gonogo.deployers``, ``gonogo.routers``
-and ``gonogo.sources``. The built-ins register there too (see ``pyproject.toml``), so a
-type from another package is found exactly like ours: its entry point names a
-:class:`ComponentType`. The gateway-api router imports its optional extra, and the
-Prometheus source its module, only when they are built.
+and ``gonogo.sources`` (:mod:`gonogo.rollout.registry`). The built-ins register there
+too (see ``pyproject.toml``), so a type from another package is found exactly like
+ours: its entry point names a :class:`ComponentType`. The gateway-api router imports
+its optional extra, and the Prometheus source its module, only when they are built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
+from gonogo.rollout import registry
 from gonogo.rollout.controller import Components
 from gonogo.rollout.deploy.command import CommandDeployer, CommandDeployerConfig
 from gonogo.rollout.deploy.interface import Deployer
 from gonogo.rollout.deploy.local import LocalDeployer, LocalDeployerConfig
 from gonogo.rollout.errors import RolloutError
+from gonogo.rollout.judges import judge_type
 from gonogo.rollout.plan import ComponentPlan, RolloutPlan
 from gonogo.rollout.route.builtin import BuiltinRouter, BuiltinRouterConfig
 from gonogo.rollout.route.gateway_api import GatewayApiRouter, GatewayApiRouterConfig
@@ -34,9 +34,6 @@ from gonogo.rollout.route.interface import Router
 from gonogo.rollout.route.nginx import NginxRouter, NginxRouterConfig
 from gonogo.rollout.source.builtin import BuiltinSource, BuiltinSourceConfig
 from gonogo.rollout.source.interface import MetricSource
-
-#: the entry-point group of each component area
-GROUPS = {"deployer": "gonogo.deployers", "router": "gonogo.routers", "source": "gonogo.sources"}
 
 
 @dataclass(frozen=True)
@@ -113,40 +110,14 @@ BUILTIN_SOURCE = ComponentType(lambda: BuiltinSourceConfig, _builtin_source)
 PROMETHEUS_SOURCE = ComponentType(_prometheus_config, _prometheus)
 
 
-@cache
-def _entry_points(area: str) -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUPS[area])}
-
-
 def available(area: str) -> tuple[str, ...]:
     """The installed types of ``area`` (``deployer``, ``router`` or ``source``), sorted."""
-    return tuple(sorted(_entry_points(area)))
+    return registry.available(area)
 
 
-@cache
 def component_type(area: str, name: str) -> ComponentType:
     """The type ``name`` of ``area``; RolloutError naming the known types when it is none."""
-    entry = _entry_points(area).get(name)
-    if entry is None:
-        raise RolloutError(
-            f"rollout.{area}: unknown type {name!r}",
-            hint=f"known types: {', '.join(available(area)) or 'none'}, "
-            "or install the plugin that provides it",
-        )
-    try:
-        found = entry.load()
-    except Exception as exc:  # noqa: BLE001 - a broken plugin is the user's to fix, in one line
-        raise RolloutError(
-            f"rollout.{area}: type {name!r} ({entry.value}) cannot be loaded: "
-            f"{type(exc).__name__}: {exc}",
-            hint="reinstall the package that provides it",
-        ) from None
-    if not isinstance(found, ComponentType):
-        raise RolloutError(
-            f"rollout.{area}: type {name!r} ({entry.value}) is not a ComponentType",
-            hint="its entry point must name a gonogo.rollout.components.ComponentType",
-        )
-    return found
+    return cast(ComponentType, registry.load(area, name, ComponentType))
 
 
 def _validated(area: str, part: ComponentPlan) -> tuple[ComponentType, Any]:
@@ -164,7 +135,8 @@ def _validated(area: str, part: ComponentPlan) -> tuple[ComponentType, Any]:
 
 
 def validate(plan: RolloutPlan) -> None:
-    """Check every component table against its type's config model."""
+    """Check the judge and every component table against its type's config model."""
+    judge_type(plan.judge)
     _validated("deployer", plan.deployer)
     _validated("router", plan.router)
     _validated("source", plan.source)

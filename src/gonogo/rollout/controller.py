@@ -53,12 +53,9 @@ from gonogo.rollout.analysis.interface import (
     Step,
     VariantSample,
 )
-from gonogo.rollout.analysis.mannwhitney import MannWhitneyConfig, MannWhitneyJudge
-from gonogo.rollout.analysis.sequential import SequentialConfig, SequentialJudge
-from gonogo.rollout.analysis.threshold import ThresholdConfig, ThresholdJudge
 from gonogo.rollout.deploy.interface import Backend, Deployer, Variant
 from gonogo.rollout.errors import DeployError, RolloutError, RouterError, SourceError
-from gonogo.rollout.plan import RolloutPlan
+from gonogo.rollout.judges import make_judge
 from gonogo.rollout.route.interface import Router
 from gonogo.rollout.source.interface import MetricSource, Snapshot
 from gonogo.rollout.state import RequestKind, RolloutRecord, RolloutState
@@ -72,24 +69,6 @@ CANDIDATE_VERSION_ENV = "GONOGO_ROLLOUT_VERSION"
 
 #: fault injection for crash tests: the controller exits hard (as if SIGKILLed) at this point
 CRASH_AT_ENV = "GONOGO_ROLLOUT_CRASH_AT"
-
-
-def make_judge(plan: RolloutPlan) -> Judge:
-    """The plan's judge (guardrails are applied by the controller, for every judge)."""
-    if plan.judge == "sequential":
-        return SequentialJudge(
-            SequentialConfig(alpha=plan.alpha, metrics=tuple(m.spec() for m in plan.metrics))
-        )
-    if plan.judge == "mannwhitney":
-        return MannWhitneyJudge(
-            MannWhitneyConfig(interval_s=max(plan.interval_s, 1.0), bucket_s=plan.interval_s)
-        )
-    checks = tuple(g.guardrail() for g in plan.guardrails)
-    return ThresholdJudge(
-        ThresholdConfig(checks=checks, interval_s=plan.interval_s)
-        if checks
-        else ThresholdConfig(interval_s=plan.interval_s)
-    )
 
 
 @dataclass

@@ -210,7 +210,8 @@ class ComponentPlan(StrictModel):
 class RolloutPlan(StrictModel):
     """The ``[rollout]`` section; see the module docstring."""
 
-    judge: Literal["sequential", "mannwhitney", "threshold"] = "sequential"
+    judge: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")] = "sequential"
+    """a judge type: ``sequential``, ``mannwhitney``, ``threshold`` or one a plugin installs"""
     alpha: float = Field(default=0.01, gt=0, lt=0.5)
     interval_s: float = Field(default=5.0, gt=0, le=3600)
     staging: StagingPlan = StagingPlan()
