@@ -627,6 +627,36 @@ def test_a_url_password_pasted_into_the_ledger_is_never_shown(shop: Project, fmt
     assert "@db.internal/shop" in result.out  # where it is kept still shows
 
 
+PASTED_TOKEN = "xoxb-" + "2815530214-7731924046-Kq8Lm2Xv7Rt4Kp9Wd3Hs6Jn1"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
+def test_a_token_pasted_into_the_ledger_is_never_shown(shop: Project, fmt: str) -> None:
+    pasted = f"""
+[security.credentials.SHOP_DB_URL]
+stored_in = "AWS Secrets Manager shop/db"
+description = "the old one was {PASTED_TOKEN}"
+"""
+    shop.policy(POLICY.format(extra=DEPLOY_KEY + pasted))
+
+    result = shop.run("security", "credentials", "--format", fmt)
+
+    assert result.code == 1
+    assert PASTED_TOKEN not in result.out + result.err
+    assert PASTED_TOKEN[:12] not in result.out + result.err
+    assert "AWS Secrets Manager shop/db" in result.out  # where it is kept still shows
+
+
+def test_rotated_refuses_a_note_holding_a_token_and_records_nothing(shop: Project) -> None:
+    shop.monkeypatch.setenv("GONOGO_USER", SAM)
+
+    result = shop.run("security", "rotated", "deploy-key", "--note", f"new: {PASTED_TOKEN}")
+
+    assert result.code == 2
+    assert PASTED_TOKEN not in result.assert_one_error_line()
+    assert "the audit trail is empty" in shop.run("audit", "log").out
+
+
 def test_rotated_refuses_a_note_holding_a_url_password_and_records_nothing(
     shop: Project,
 ) -> None:
@@ -638,5 +668,5 @@ def test_rotated_refuses_a_note_holding_a_url_password_and_records_nothing(
     assert result.code == 2
     line = result.assert_one_error_line()
     assert DSN_PASSWORD not in line
-    assert "--note holds a URL with a password" in line
+    assert "--note holds a secret (a token, a key or a URL with a password)" in line
     assert "the audit trail is empty" in shop.run("audit", "log").out

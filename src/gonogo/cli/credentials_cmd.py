@@ -16,8 +16,8 @@ from gonogo.clock import iso
 from gonogo.errors import ExitCode, UsageError
 from gonogo.security.credentials import (
     ROTATED_EVENT,
+    fit_to_show,
     inventory_of,
-    mask_url_passwords,
     parse_moment,
     read_ledger,
     require,
@@ -98,9 +98,9 @@ def rotated(
         raise UsageError(
             f"--at {at} is in the future", hint="record a rotation once it has happened"
         )
-    if note is not None and mask_url_passwords(note) != note:
+    if note is not None and fit_to_show(note) != note:
         raise UsageError(
-            "--note holds a URL with a password",
+            "--note holds a secret (a token, a key or a URL with a password)",
             hint="say where the secret is kept, never the secret: the audit trail keeps the note",
         )
     with ws.transaction() as tx:

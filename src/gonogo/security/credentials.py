@@ -24,6 +24,7 @@ from gonogo.clock import iso
 from gonogo.config.inventory import FILENAME, Inventory, load_inventory
 from gonogo.errors import UsageError
 from gonogo.policy.credentials import Credential, Security
+from gonogo.secrets import looks_like_secret
 from gonogo.security import SecurityError
 
 SCHEMA = "gonogo.credentials/v1"
@@ -38,6 +39,20 @@ def mask_url_passwords(text: str) -> str:
     would otherwise reach every report (and the audit trail, through ``rotated``).
     """
     return _URL_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+
+
+#: what a ledger text shows when the secret scanner's rules find a secret in it
+HIDDEN = "(hidden: it holds a secret)"
+
+
+def fit_to_show(text: str) -> str:
+    """``text`` with URL passwords masked, or :data:`HIDDEN` when it holds a token.
+
+    The secret scanner's built-in rules judge what is left (an API key, a private key, a
+    cloud credential pasted into ``description``): such a text is not shown at all.
+    """
+    masked = mask_url_passwords(text)
+    return HIDDEN if looks_like_secret(masked) else masked
 
 
 ROTATED_EVENT = "security.credential.rotated"
@@ -217,10 +232,10 @@ def tracked(security: Security, inventory: Inventory | None) -> list[Tracked]:
                 name=name,
                 owner=(declared.owner if declared else None) or security.credential_owner,
                 max_age_days=(declared.max_age_days if declared else None) or security.max_age_days,
-                stored_in=mask_url_passwords(
+                stored_in=fit_to_show(
                     _stored_in(declared, variable.definitions if variable else ())
                 ),
-                description=mask_url_passwords(description or ""),
+                description=fit_to_show(description or ""),
                 origin=origin,
                 declared=declared,
             )
@@ -273,7 +288,7 @@ def recorded(events: Iterable[Event]) -> dict[str, Rotation]:
             at=moment,
             source="recorded",
             by=event.actor,
-            note=mask_url_passwords(note) if isinstance(note, str) else None,
+            note=fit_to_show(note) if isinstance(note, str) else None,
             detail=f"audit event #{event.seq}",
         )
     return found
