@@ -188,6 +188,34 @@ def test_init_prints_the_ruleset_that_makes_the_job_required(project: Project) -
     assert ruleset["bypass_actors"] == []
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--python", ""), "--python '' is not a Python version"),
+        (("--python", "3.11; rm -rf /"), "is not a Python version"),
+        (("--install", " "), "--install ' ' is not a command"),
+        (("--before", "make\nreports"), "--before 'make\\nreports' is not a command"),
+        (("--release-branches", ""), "--release-branches '' is not a branch pattern"),
+    ],
+)
+def test_init_refuses_values_that_would_write_a_job_that_cannot_run(
+    project: Project, args: tuple[str, ...], expected: str
+) -> None:
+    target = project.root / ".github" / "workflows" / "gonogo.yml"
+
+    result = project.run("ci", "init", "github", *args, "--output", str(target))
+
+    assert result.code == 2
+    assert expected in result.assert_one_error_line()
+    assert not target.exists()
+
+
+def test_init_takes_the_python_versions_setup_python_does(project: Project) -> None:
+    for version in ("3.12", "3.x", "3.13-dev", "pypy3.10"):
+        text = project.run("ci", "init", "github", "--python", version).out
+        assert f'python-version: "{version}"' in text
+
+
 def test_init_writes_the_file_with_output(project: Project) -> None:
     target = project.root / ".github" / "workflows" / "gates.yml"
 

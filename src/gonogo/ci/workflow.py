@@ -10,10 +10,12 @@ reports blocks nothing.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from gonogo import __version__
+from gonogo.errors import UsageError
 
 Platform = Literal["github", "gitlab"]
 
@@ -52,6 +54,10 @@ PINNED_ACTIONS: dict[str, PinnedAction] = {
 }
 
 
+#: what setup-python and a CI image accept as a version: 3.11, 3.x, 3.13-dev, pypy3.10
+_PYTHON = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]*")
+
+
 @dataclass(frozen=True)
 class WorkflowOptions:
     """What varies between projects."""
@@ -62,6 +68,27 @@ class WorkflowOptions:
     """Commands that produce the reports the gates read, run before ``gonogo ci``."""
     release_branches: str = "release/**"
     job: str = "gonogo"
+
+    def __post_init__(self) -> None:
+        """Refuse values that would write a job that cannot run."""
+        if not _PYTHON.fullmatch(self.python):
+            raise UsageError(
+                f"--python {self.python!r} is not a Python version",
+                hint="give one such as 3.11, 3.12 or pypy3.10",
+            )
+        for option, command in [("--install", self.install)] + [
+            ("--before", command) for command in self.before
+        ]:
+            if not command.strip() or "\n" in command or "\r" in command:
+                raise UsageError(
+                    f"{option} {command!r} is not a command",
+                    hint="give one command on one line (chain several with &&)",
+                )
+        if not self.release_branches.strip() or any(c.isspace() for c in self.release_branches):
+            raise UsageError(
+                f"--release-branches {self.release_branches!r} is not a branch pattern",
+                hint="give a pattern without spaces, such as release/**",
+            )
 
 
 @dataclass(frozen=True)
