@@ -388,6 +388,30 @@ def test_a_missing_interpreter_is_one_clear_error(tmp_path: Path) -> None:
         installed_packages(str(tmp_path / "no-python"))
 
 
+def test_a_file_that_is_no_interpreter_is_one_error_with_a_fix(tmp_path: Path) -> None:
+    not_python = tmp_path / "python"
+    not_python.write_text("just text\n", encoding="utf-8")  # not executable
+
+    with pytest.raises(LockfileError) as caught:
+        installed_packages(str(not_python))
+
+    assert str(caught.value) == (
+        f"cannot run {not_python}: Permission denied; "
+        "pass the path of a Python interpreter (its `python`)"
+    )
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "poetry.lock", "uv.lock"])
+def test_a_lockfile_that_is_not_utf8_says_so_with_a_fix(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"# \xff\xfe binary\n")
+
+    with pytest.raises(LockfileError) as caught:
+        parse_lockfile(path)
+
+    assert "byte 2 is not UTF-8; save it as UTF-8, or name the right file" in str(caught.value)
+
+
 names = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}([-_.][A-Za-z0-9]{1,5}){0,2}", fullmatch=True)
 pins = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}((a|b|rc)[0-9])?", fullmatch=True)
 

@@ -48,8 +48,16 @@ def installed_packages(python: str | None = None) -> list[Dependency]:
             timeout=_TIMEOUT,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise LockfileError(f"cannot run {found}: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise LockfileError(
+            f"{found} did not list its packages within {_TIMEOUT:g} s",
+            hint="check that it is a working Python interpreter",
+        ) from None
+    except OSError as exc:
+        raise LockfileError(
+            f"cannot run {found}: {exc.strerror or exc}",
+            hint="pass the path of a Python interpreter (its `python`)",
+        ) from None
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["no output"])[-1]
         raise LockfileError(f"{found} could not list its packages: {last}")

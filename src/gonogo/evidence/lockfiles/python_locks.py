@@ -26,8 +26,15 @@ def read_text(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise LockfileError(f"{path}: {what} not found", hint="check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockfileError(f"{path}: cannot read the {what}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise LockfileError(
+            f"{path}: cannot read the {what}: byte {exc.start} is not UTF-8",
+            hint="save it as UTF-8, or name the right file",
+        ) from None
+    except OSError as exc:
+        raise LockfileError(
+            f"{path}: cannot read the {what}: {exc.strerror or exc}", hint="check the path"
+        ) from None
 
 
 def _toml(path: Path, what: str) -> tuple[str, dict[str, Any]]:

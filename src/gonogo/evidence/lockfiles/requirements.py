@@ -66,8 +66,16 @@ def _read(path: Path, state: _State, *, constraint: bool, depth: int) -> None:
         raise LockfileError(
             f"{path}: requirements file not found", hint="check the path or the -r/-c line"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockfileError(f"{path}: cannot read the requirements file: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise LockfileError(
+            f"{path}: cannot read the requirements file: byte {exc.start} is not UTF-8",
+            hint="save it as UTF-8, or name the right file",
+        ) from None
+    except OSError as exc:
+        raise LockfileError(
+            f"{path}: cannot read the requirements file: {exc.strerror or exc}",
+            hint="check the path or the -r/-c line",
+        ) from None
     for number, line in _logical_lines(text):
         include = _INCLUDE.match(line)
         if include:
