@@ -230,3 +230,30 @@ def test_a_malformed_checkpoint_is_one_error_line_not_a_missing_checkpoint(
     assert line.startswith("gonogo: error: the audit checkpoint ")
     assert expected in line
     assert line.endswith("restore it from backup; deleting it weakens truncation detection")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["{not json", json.dumps([]), json.dumps({"stores": {"x": {"seq": "x"}}})],
+    ids=["not-json", "a-list", "an-entry-without-a-number"],
+)
+def test_a_damaged_checkpoint_is_set_aside_by_the_next_write_and_reported_until_removed(
+    ws: Workspace, cli_env: list[str], capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    append_events(ws, sample_payloads(3))
+    ws.checkpoint_path.write_text(damage, encoding="utf-8")
+
+    append_events(ws, sample_payloads(1))  # the next write: it used to write over it
+
+    (kept,) = ws.checkpoint_path.parent.glob("audit-checkpoint.json.damaged-*")
+    assert kept.read_text(encoding="utf-8") == damage  # the evidence is kept as it was
+    assert ws.read_checkpoint() == ws.audit_head()  # and a fresh checkpoint goes on
+    capsys.readouterr()
+    assert main([*cli_env, "audit", "verify"]) == 1
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("audit trail BROKEN: ")
+    assert f"set aside as {kept.name}" in line
+    assert "compare it with the trail" in line
+
+    kept.unlink()  # reviewed
+    assert main([*cli_env, "audit", "verify"]) == 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from gonogo.audit import chain
+from gonogo.audit import checkpoint as audit_checkpoint
 from gonogo.cli import output
 from gonogo.cli.common import STORE_INT_MAX, OutputOption
 from gonogo.cli.context import Globals, workspace
@@ -96,6 +98,9 @@ def verify(
     checkpoint = ws.read_checkpoint()
     with ws.store.read() as conn:
         result = chain.verify(conn, checkpoint)
+    damaged = audit_checkpoint.damaged_copies(ws.checkpoint_path)
+    if result.ok and damaged:
+        result = replace(result, ok=False, problem=audit_checkpoint.damaged_problem(damaged))
     report = {
         "schema": "gonogo.audit-verify/v1",
         "ok": result.ok,
