@@ -146,6 +146,29 @@ def test_a_condition_lowers_the_severity_by_one_step(project: Project, tmp_path:
     assert passrole["reason"].endswith("(a Condition applies)")
 
 
+@pytest.mark.parametrize(
+    ("statement", "line", "reason"),
+    [
+        (5, 3, "Statement is neither a statement object nor a list of them"),
+        ([5, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}], 4, "Statement[0]"),
+    ],
+    ids=["a-number", "a-number-in-the-list"],
+)
+def test_a_statement_that_is_no_statement_is_a_finding_not_a_pass(
+    project: Project, tmp_path: Path, statement: object, line: int, reason: str
+) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"Version": "2012-10-17", "Statement": statement}, indent=2))
+
+    code, report = _report(project, str(tmp_path))
+
+    assert code == 1
+    odd = next(f for f in report["findings"] if f["rule"] == "iam-unreadable")
+    assert (odd["severity"], odd["line"]) == ("high", line)
+    assert odd["reason"].startswith(reason)
+    assert odd["reason"].endswith("what this policy allows cannot be checked")
+
+
 def test_a_deny_removes_an_escalation(project: Project, tmp_path: Path) -> None:
     statements = [
         {"Effect": "Allow", "Action": ["iam:Put*"], "Resource": "arn:aws:iam::1:role/app-*"},

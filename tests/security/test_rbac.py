@@ -405,3 +405,48 @@ def test_privileges_without_paths_or_policy_criterion_is_one_line(project: Proje
 
     assert result.code == 2
     assert "no PATH given" in result.assert_one_error_line()
+
+
+def test_rules_that_are_no_rules_are_findings_not_a_pass(project: Project, tmp_path: Path) -> None:
+    (tmp_path / "roles.yaml").write_text(
+        textwrap.dedent(
+            """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: app, namespace: shop}
+            rules: 7
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: ops}
+            rules:
+              - 5
+              - apiGroups: [""]
+                resources: ["pods"]
+                verbs: ["get"]
+            """
+        ),
+        encoding="utf-8",
+    )
+
+    result = project.run("security", "privileges", str(tmp_path), "--format", "json")
+
+    assert result.code == 1
+    found = [
+        (f["line"], f["severity"], f["subject"], f["reason"])
+        for f in json.loads(result.out)["findings"]
+    ]
+    assert found == [
+        (
+            4,
+            "high",
+            "Role/app (namespace shop)",
+            "rules is not a list: what this Role grants cannot be checked",
+        ),
+        (
+            10,
+            "high",
+            "ClusterRole/ops",
+            "rules[0] is not a rule: what this ClusterRole grants cannot be checked",
+        ),
+    ]

@@ -90,6 +90,8 @@ class Policy:
     statements: tuple[Statement, ...]
     trust: bool = False
     """A trust policy: who may assume a role, not what the role may do."""
+    unreadable: tuple[PathKey, ...] = ()
+    """Where a ``Statement`` is neither a statement object nor a list of them."""
 
     def finding(self, rule: str, severity: Severity, at: PathKey, why: str, fix: str) -> Finding:
         """A finding at ``at`` inside this document."""
@@ -120,7 +122,7 @@ def _walk(
         name = str(value.get("PolicyName") or name)
         statements = _statements(value, path)
         if statements is not None:
-            yield Policy(file, doc, name, statements, trust)
+            yield Policy(file, doc, name, statements, trust, _unreadable(value, path))
             return
         for key, item in value.items():
             inner = name
@@ -165,6 +167,15 @@ def _statements(value: dict[str, Any], path: PathKey) -> tuple[Statement, ...] |
     return tuple(out)
 
 
+def _unreadable(value: dict[str, Any], path: PathKey) -> tuple[PathKey, ...]:
+    """Where the ``Statement`` of a policy document is no statement (``"Statement": 5``)."""
+    key = "Statement" if "Statement" in value else "statement"
+    raw = value[key]
+    if isinstance(raw, list):
+        return tuple((*path, key, i) for i, item in enumerate(raw) if not isinstance(item, dict))
+    return () if isinstance(raw, dict) else ((*path, key),)
+
+
 def _statement(index: int, path: PathKey, item: dict[str, Any]) -> Statement:
     keys = {TF_KEYS.get(k, k): k for k in item}
     norm = {TF_KEYS.get(k, k): v for k, v in item.items()}
@@ -194,9 +205,24 @@ def _public(principal: Any) -> bool:
 
 def analyse(policy: Policy) -> list[Finding]:
     """Every least-privilege finding in one policy document."""
+    findings = [
+        policy.finding(
+            "iam-unreadable",
+            Severity.HIGH,
+            at,
+            (
+                f"Statement[{at[-1]}] is not a statement object"
+                if isinstance(at[-1], int)
+                else "Statement is neither a statement object nor a list of them"
+            )
+            + ": what this policy allows cannot be checked",
+            "write each statement as an object with Effect, Action and Resource; "
+            "AWS refuses the policy as it is",
+        )
+        for at in policy.unreadable
+    ]
     if policy.trust:
-        return _trust_findings(policy)
-    findings: list[Finding] = []
+        return findings + _trust_findings(policy)
     admin = False
     for st in policy.statements:
         found, is_admin = _statement_findings(policy, st)

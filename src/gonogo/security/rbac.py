@@ -127,15 +127,30 @@ def analyse(objs: list[K8sObject]) -> list[Finding]:
     findings: list[Finding] = []
     for obj in objs:
         if obj.kind in {"Role", "ClusterRole"}:
-            for i, rule in enumerate(obj.value.get("rules") or []):
-                if isinstance(rule, dict):
-                    findings += _rule_findings(obj, i, rule)
+            findings += _role_findings(obj)
         elif obj.kind in {"RoleBinding", "ClusterRoleBinding"}:
             findings += _binding_findings(obj)
         elif obj.kind == "ServiceAccount":
             findings += _service_account_findings(obj)
         elif obj.kind in POD_SPEC_PATHS:
             findings += _pod_findings(obj, no_token)
+    return findings
+
+
+def _role_findings(obj: K8sObject) -> list[Finding]:
+    """A Role's rules, and each part of it that is no rule (its grants cannot be checked)."""
+    rules = obj.value.get("rules")
+    fix = "write rules as a list of mappings (apiGroups, resources, verbs)"
+    if rules is not None and not isinstance(rules, list):
+        why = f"rules is not a list: what this {obj.kind} grants cannot be checked"
+        return [obj.finding("rbac-unreadable", Severity.HIGH, ("rules",), why, fix)]
+    findings: list[Finding] = []
+    for i, rule in enumerate(rules or []):
+        if isinstance(rule, dict):
+            findings += _rule_findings(obj, i, rule)
+        else:
+            why = f"rules[{i}] is not a rule: what this {obj.kind} grants cannot be checked"
+            findings.append(obj.finding("rbac-unreadable", Severity.HIGH, ("rules", i), why, fix))
     return findings
 
 
