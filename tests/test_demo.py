@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from gonogo.cli.demo_cmd import render_text
+from gonogo.demo import DemoResult
 from gonogo.report.document import to_markdown
 from gonogo.report.rollout import demo_document
 
@@ -99,3 +101,28 @@ def test_keep_never_writes_over_a_folder_that_holds_files(tmp_path: Path) -> Non
     ]
     assert policy.read_text(encoding="utf-8") == "version = 1\n"  # the project is untouched
     assert sorted(p.name for p in project.iterdir()) == ["gonogo.toml"]
+
+
+def test_the_text_ends_with_the_load_counts_in_words() -> None:
+    result = DemoResult(
+        outcome="rolled_back",
+        healthy=False,
+        load={
+            "answered": 1107,
+            "arrivals": 1197,
+            "by_class": {"2xx": 1095, "5xx": 12},
+            "cancelled": 0,
+            "dropped": 90,
+            "elapsed_s": 5.852,
+            "in_flight": 0,
+            "sent": 1107,
+            "transport_errors": 0,
+        },
+    )
+
+    last = render_text(result).splitlines()[-1]
+
+    assert last == (
+        "load: 1197 arrivals in 5.9 s; 1107 sent, 1107 answered (1095 2xx, 12 5xx), "
+        "0 transport errors; 90 not sent (the client's limit of requests in flight)"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -114,7 +115,23 @@ def render_text(result: DemoResult) -> str:
             what = f"{entry.get('action')}: {entry.get('reason')}"
         numbers = _numbers(entry)
         lines.append(f"  {at[11:23]}  {event:<28} {what}" + (f"  [{numbers}]" if numbers else ""))
-    load = result.load
-    if load:
-        lines += ["", f"load: {json.dumps(load, sort_keys=True)}"]
+    if result.load:
+        lines += ["", _load_line(result.load)]
     return "\n".join(lines)
+
+
+def _load_line(load: Mapping[str, Any]) -> str:
+    """The load generator's client-side counts, as people read them."""
+    classes = load.get("by_class") or {}
+    answered = ", ".join(f"{count} {name}" for name, count in sorted(classes.items()))
+    line = (
+        f"load: {load.get('arrivals', 0)} arrivals in {float(load.get('elapsed_s', 0)):.1f} s; "
+        f"{load.get('sent', 0)} sent, {load.get('answered', 0)} answered"
+        + (f" ({answered})" if answered else "")
+        + f", {load.get('transport_errors', 0)} transport errors"
+    )
+    if load.get("dropped"):
+        line += f"; {load['dropped']} not sent (the client's limit of requests in flight)"
+    if load.get("cancelled"):
+        line += f"; {load['cancelled']} cancelled at the end"
+    return line
