@@ -232,3 +232,25 @@ def test_a_plugin_judge_is_named_by_the_plan_and_built_for_the_rollout(
     line = project.run("policy", "validate").assert_one_error_line()
     assert "rollout.judge: unknown type 'psychic'" in line
     assert "known types: acme-strict, mannwhitney, odd, sequential, threshold" in line
+
+
+def test_the_source_every_decision_names_never_carries_the_url_s_credentials(
+    tmp_path: Path,
+) -> None:
+    """The source's address is stored with each decision and shown by ``rollout status``,
+    the reports and the timeline: user info in it stays out."""
+    _forget()
+    plan = RolloutPlan.model_validate(
+        {
+            "steps": [{"weight": 20}],
+            "deployer": {"type": "local", "command": ["serve", "{port}", "{version}"]},
+            "router": {"type": "builtin", "listen": "127.0.0.1:0"},
+            "source": {"type": "prometheus", "url": "http://prom:s3cr3t-pw@127.0.0.1:9/prom"},
+        }
+    )
+    built = components.build(plan, tmp_path / "rollouts" / "1")
+    try:
+        assert built.source_info["url"] == "http://127.0.0.1:9/prom"
+        assert "s3cr3t" not in repr(built.source_info)
+    finally:
+        built.close()

@@ -318,3 +318,24 @@ def test_a_router_that_cannot_apply_the_split_rolls_back_and_reports_it(
     assert record.state is RolloutState.ROLLED_BACK
     assert "nginx did not confirm the reload" in (record.reason or "")
     assert all(w == 0.0 for w in weights(rollout_project.timeline()))
+
+
+def test_watch_and_status_say_when_no_controller_drives_the_rollout(
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A killed controller leaves its rollout under way: watch used to wait for it forever."""
+    rollout_project.write(weights=(20,), metrics=ERRORS_ONLY)
+    crashed = rollout_project.spawn(
+        "rollout", "start", "--version", "v2", "--baseline", "v1",
+        env={CRASH_AT_ENV: "staging-passed"},
+    )  # fmt: skip
+    crashed.wait(timeout=120)
+    assert crashed.returncode == 137
+    watcher = rollout_project.spawn("rollout", "watch")
+    _, err = watcher.communicate(timeout=120)  # a hang fails here instead of forever
+    assert watcher.returncode == 2
+    last = err.decode().strip().splitlines()[-1]
+    assert "rollout #1 of v2 is staging and no controller drives it" in last
+    assert "gonogo rollout resume" in last
+    assert run(rollout_project, "rollout", "status") == 0
+    assert "stopped (last heartbeat" in capsys.readouterr().out

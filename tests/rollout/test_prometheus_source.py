@@ -7,7 +7,9 @@ poll the source until Prometheus has scraped them all.
 
 from __future__ import annotations
 
+import http.server
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -277,6 +279,8 @@ def test_snapshot_before_bind_is_an_error() -> None:
         ({"queries": {"requests": 'sum(x{env="{env}"})'}}, r"queries\.requests\n.*\{env\}"),
         ({"metrics": {"cpu": {"sum": "{host}", "count": "x"}}}, r"metrics\.cpu\.sum\n.*\{host\}"),
         ({"url": "prometheus:9090"}, "url must be an http"),
+        # the API path is appended to the url: a query would swallow it
+        ({"url": "http://127.0.0.1:9090/?token=x"}, "url must not have a query"),
         ({"headers": {"Authorization": "Bearer x"}}, "use bearer_token_env"),
         ({"bearer_token_env": "not a name"}, "should match pattern"),
         ({"timeout_s": 0}, "greater than 0"),
@@ -310,3 +314,55 @@ def test_shrinking_counters_and_millisecond_edges_are_handled() -> None:
     histogram = histogram_from_buckets({1.0: 5.0, 2.0: 4.0, 4.0: 9.0}, 1.0)
     assert dict(histogram.items()) == {bucket_of(1.0): 5, bucket_of(4.0): 4}
     assert histogram_from_buckets({}, 1.0).total == 0
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Answers every query with the server's ``body``: JSON of the wrong shape."""
+
+    def do_GET(self) -> None:
+        body = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        '{"resultType": "vector", "result": [1, 2]}',
+        '{"resultType": "vector", "result": [{"metric": "x", "value": [1, "2"]}]}',
+        '{"resultType": "vector", "result": [{"metric": {}, "value": {"1": "2"}}]}',
+        '{"resultType": "vector", "result": [{"metric": {}, "value": [1, "2", 3]}]}',
+        '{"resultType": "scalar", "result": "12"}',
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_one_line_not_a_crash(result: str) -> None:
+    """A real Prometheus never answers like this: a tiny loopback server stands in for a
+    proxy or another service at the configured address. Such an answer used to escape as
+    an AttributeError or KeyError, killing the controller with the canary's share set."""
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _Answers)
+    server.body = ('{"status": "success", "data": ' + result + "}").encode()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    source = PrometheusSource(
+        PrometheusSourceConfig(url=f"http://{LOOPBACK}:{server.server_address[1]}")
+    )
+    source.bind(
+        Backend(Variant.BASELINE, "v1", "http://127.0.0.1:1"),
+        Backend(Variant.CANARY, "v2", "http://127.0.0.1:2"),
+    )
+    try:
+        with pytest.raises(SourceError) as caught:
+            source.snapshot()
+    finally:
+        source.close()
+        server.shutdown()
+        server.server_close()
+    message = str(caught.value)
+    assert message.startswith("query requests: unreadable s"), message
+    assert "\n" not in message

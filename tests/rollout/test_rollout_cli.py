@@ -170,6 +170,11 @@ def test_bad_component_tables_are_refused_before_anything_runs(
             '\nquantile = 0.99\ngroup = "tail latency"',
             "rollout.metrics[0].group",
         ),
+        # the first look would come after the step's end: the step could never be judged
+        (
+            "interval_s = 100\n[[rollout.steps]]\nweight = 10\nmax_dwell_s = 5",
+            "interval_s 100 exceeds steps[0].max_dwell_s 5",
+        ),
     ],
 )
 def test_a_malformed_plan_names_the_key(project: Project, snippet: str, expected: str) -> None:
@@ -190,6 +195,39 @@ def test_start_needs_a_baseline_for_the_first_rollout(
     assert "no baseline version: nothing was promoted yet" in one_line(result.err)
     same = project.run("rollout", "start", "--version", "v1", "--baseline", "v1")
     assert "is the baseline itself" in one_line(same.err)
+
+
+@pytest.mark.parametrize(
+    ("option", "version"),
+    [
+        ("--version", "v\x1b[31m"),  # a terminal escape would reach every status and log
+        ("--version", "v\x7f"),
+        ("--version", "v\u2028"),  # a line separator
+        ("--version", "-x"),  # read as an option by the deployer's command
+        ("--baseline", "v1\x1b]0;x\x07"),
+    ],
+)
+def test_an_unprintable_version_is_refused_before_anything_runs(
+    rollout_project: RolloutProject, project: Project, option: str, version: str
+) -> None:
+    rollout_project.write()
+    project.policy((rollout_project.root / "gonogo.toml").read_text(encoding="utf-8"))
+    versions = {"--version": "v2", "--baseline": "v1", option: version}
+    result = project.run("rollout", "start", *[x for pair in versions.items() for x in pair])
+    assert result.code == 2
+    line = one_line(result.err)
+    assert f"{option} {version!r} is not a version" in line
+    assert "\x1b" not in line and "\x7f" not in line
+    assert not (project.root / ".gonogo" / "rollouts").exists()
+    assert project.run("rollout", "status").code == 2  # no rollout was recorded
+
+
+def test_a_stored_plan_is_read_back_even_if_checks_were_added_since() -> None:
+    stored = {"steps": [{"weight": 10, "max_dwell_s": 5}], "interval_s": 100}
+    with pytest.raises(ValueError, match="exceeds steps"):
+        plan.RolloutPlan.model_validate(stored)
+    read = plan.RolloutPlan.model_validate(stored, context={plan.STORED: True})
+    assert read.interval_s == 100
 
 
 @pytest.mark.parametrize("command", [["resume"], ["abort"], ["promote"]])
@@ -317,3 +355,47 @@ def test_the_live_view_names_each_metric_s_group() -> None:
     lines = console.export_text().splitlines()
     assert any(line.startswith("latency_p95 [latency]") and "41" in line for line in lines)
     assert any(line.startswith("errors ") and "[" not in line.split()[0] for line in lines)
+
+
+def _tick_record(version: str, reason: str) -> state.RolloutRecord:
+    the_plan = plan.RolloutPlan.model_validate({"steps": [{"weight": 10}]})
+    return state.RolloutRecord(
+        1, version, "v1", None, RolloutState.ROLLED_BACK, 0, 0.0, None, 0, "d", the_plan, {},
+        reason, None, None, "2026-01-01T00:00:00.000000Z", "olga", "2026-01-01T00:00:00.000000Z",
+    )  # fmt: skip
+
+
+def test_the_piped_view_keeps_each_change_on_one_line() -> None:
+    import io
+
+    from rich.console import Console
+
+    from gonogo.cli.rollout_view import LiveView
+    from gonogo.rollout.controller import Tick
+
+    reason = "staging: the candidate could not be deployed: " + "x" * 200
+    stream = io.StringIO()
+    with LiveView(Console(file=stream, width=80), live=False) as view:
+        view(Tick(_tick_record("v2", reason), "rollback", reason, {}))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2  # the headline and the decision, however long
+    assert lines[0].endswith("x" * 200)
+
+
+def test_the_live_view_shows_brackets_in_versions_and_reasons_as_text() -> None:
+    import io
+
+    from rich.console import Console
+
+    from gonogo.cli.rollout_view import LiveView
+    from gonogo.rollout.controller import Tick
+
+    # "[/]" was read as markup and crashed the terminal view; "[rollout.source]" vanished
+    reason = "prometheus unreachable; check [rollout.source] url"
+    stream = io.StringIO()
+    console = Console(file=stream, width=200, force_terminal=True, color_system=None)
+    with LiveView(console, live=True) as view:
+        view(Tick(_tick_record("v[/]", reason)))
+    shown = " ".join(stream.getvalue().split())  # a terminal may wrap
+    assert "v[/] over v1" in shown
+    assert "check [rollout.source] url" in shown

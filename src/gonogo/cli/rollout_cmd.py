@@ -267,11 +267,7 @@ def start(
         current = releases.current(conn, release)
     if running is not None:
         if not state.lease_holder_alive(running, ws.clock.now()):
-            raise RolloutError(
-                f"rollout #{running.id} of {running.version} is {running.describe()} "
-                "and no controller drives it",
-                hint="continue it with: gonogo rollout resume; or: gonogo rollout abort",
-            )
+            raise _undriven(running)
         if running.version == version:
             raise RolloutError(f"{version} is already being rolled out (#{running.id})")
         with ws.transaction() as tx:
@@ -303,11 +299,22 @@ def start(
     return _finish(ws, drive(ws, record), fmt, out)
 
 
+def _undriven(record: RolloutRecord) -> RolloutError:
+    return RolloutError(
+        f"rollout #{record.id} of {record.version} is {record.describe()} "
+        "and no controller drives it",
+        hint="continue it with: gonogo rollout resume; or: gonogo rollout abort",
+    )
+
+
 def _check_version(version: str, option: str) -> None:
-    if not version.strip() or len(version) > 100 or any(c.isspace() for c in version):
+    # printable only: a version lands in terminals, logs and the deployer's command lines
+    # (where a leading "-" would read as an option)
+    printable = all(c.isprintable() and not c.isspace() for c in version)
+    if not version or len(version) > 100 or not printable or version.startswith("-"):
         raise UsageError(
             f"{option} {version!r} is not a version",
-            hint="use a non-empty name without spaces, at most 100 characters",
+            hint="use 1 to 100 printable characters without spaces, not starting with -",
         )
 
 
@@ -372,7 +379,11 @@ def status(
         output.emit(text, out)
         return ExitCode.OK
     document = _document(ws, record, fmt)
-    output.emit(document if document is not None else status_text(record, story, latest), out)
+    if document is None:
+        document = status_text(
+            record, story, latest, unattended=state.unattended(record, ws.clock.now())
+        )
+    output.emit(document, out)
     return ExitCode.OK
 
 
@@ -399,6 +410,9 @@ def watch(
                 view(Tick(record))
             if not record.state.active:
                 break
+            if state.unattended(record, ws.clock.now()):
+                # nothing will ever change it: say so instead of watching forever
+                raise _undriven(record)
             time.sleep(poll)
     output.emit(headline(record), None)
     return _exit_for(record)

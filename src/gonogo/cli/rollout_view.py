@@ -110,14 +110,18 @@ class LiveView:
             self._last = tick if tick.payload or self._last is None else _merge(self._last, tick)
             self._live.update(self._render(self._last))
             if state != self._last_state:
-                self._live.console.print(headline(record))
+                # text, not markup: a version or a reason may hold "[/]" or "[rollout.source]"
+                self._live.console.print(Text(headline(record)))
         else:
+            # soft_wrap: one line per change, however long, for logs and grep
             if state != self._last_state:
-                self.console.print(headline(record), markup=False, highlight=False)
+                self._plain(headline(record))
             if tick.action and tick.action != "continue":
-                line = decision_line(tick.action, tick.reason or "", tick.payload)
-                self.console.print("  " + line, markup=False, highlight=False)
+                self._plain("  " + decision_line(tick.action, tick.reason or "", tick.payload))
         self._last_state = state
+
+    def _plain(self, line: str) -> None:
+        self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def _render(self, tick: Tick) -> Group:
         style = _STATE_STYLE.get(tick.record.state, "bold")
@@ -137,16 +141,25 @@ def _merge(previous: Tick, tick: Tick) -> Tick:
 
 
 def status_text(
-    record: RolloutRecord, timeline: Sequence[DecisionRecord], latest: DecisionRecord | None
+    record: RolloutRecord,
+    timeline: Sequence[DecisionRecord],
+    latest: DecisionRecord | None,
+    *,
+    unattended: bool = False,
 ) -> str:
-    """``gonogo rollout status`` as text."""
+    """``gonogo rollout status`` as text (``unattended``: under way, its controller gone)."""
     lines = [headline(record)]
     lines.append(
         f"  judge {record.plan.judge}, alpha {record.plan.alpha:g}, steps "
         + " -> ".join(f"{s.weight:g}%" for s in record.plan.steps)
         + " -> 100%"
     )
-    if record.controller:
+    if record.controller and unattended:
+        lines.append(
+            f"  controller {record.controller} stopped (last heartbeat {record.heartbeat_at}): "
+            "gonogo rollout resume"
+        )
+    elif record.controller:
         lines.append(f"  controller {record.controller}, heartbeat {record.heartbeat_at}")
     elif record.state.active:
         lines.append("  no controller is running: gonogo rollout resume")

@@ -34,6 +34,7 @@ from gonogo.rollout.route.interface import Router
 from gonogo.rollout.route.nginx import NginxRouter, NginxRouterConfig
 from gonogo.rollout.source.builtin import BuiltinSource, BuiltinSourceConfig
 from gonogo.rollout.source.interface import MetricSource
+from gonogo.security.httpclient import redact_url
 
 
 @dataclass(frozen=True)
@@ -169,4 +170,8 @@ def source_info(config: BaseModel) -> dict[str, Any]:
     """
     data = config.model_dump(mode="json")
     keep = ("type", "url", "queries", "metrics", "latency_unit")
-    return {key: data[key] for key in keep if key in data}
+    info = {key: data[key] for key in keep if key in data}
+    if isinstance(info.get("url"), str):
+        # decisions are shown by status, reports and the timeline: no user info or query
+        info["url"] = redact_url(info["url"])
+    return info

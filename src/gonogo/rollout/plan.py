@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.analysis.guardrails import Guardrail
@@ -51,6 +51,9 @@ from gonogo.rollout.analysis.metrics import (
 from gonogo.strict import StrictModel
 
 _NAME = r"^[a-z][a-z0-9_.-]*$"
+
+#: validation context of a plan read back from the store: checks added since are skipped
+STORED = "stored"
 
 
 class StagingPlan(StrictModel):
@@ -235,6 +238,19 @@ class RolloutPlan(StrictModel):
                     f"step weights must increase (found {before.weight:g} then {after.weight:g})"
                 )
         return steps
+
+    @model_validator(mode="after")
+    def _looks_within_each_step(self, info: ValidationInfo) -> RolloutPlan:
+        if info.context and info.context.get(STORED):
+            return self  # a plan a rollout already ran under is read back as it was
+        for index, step in enumerate(self.steps):
+            if self.interval_s > step.max_dwell_s:
+                raise ValueError(
+                    f"interval_s {self.interval_s:g} exceeds steps[{index}].max_dwell_s "
+                    f"{step.max_dwell_s:g}: the step would end before its first analysis; "
+                    "shorten interval_s or lengthen max_dwell_s"
+                )
+        return self
 
     @field_validator("metrics")
     @classmethod

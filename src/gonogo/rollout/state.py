@@ -35,7 +35,7 @@ from gonogo.audit import chain
 from gonogo.clock import iso
 from gonogo.digest import sha256_json
 from gonogo.rollout.errors import RolloutError
-from gonogo.rollout.plan import RolloutPlan
+from gonogo.rollout.plan import STORED, RolloutPlan
 from gonogo.store.schema import rollout_decisions, rollout_requests, rollouts
 from gonogo.workspace import Transaction
 
@@ -178,7 +178,7 @@ def _row(row: Any) -> RolloutRecord:
         target_weight=row.target_weight,
         inconclusive=row.inconclusive,
         plan_digest=row.plan_digest,
-        plan=RolloutPlan.model_validate(json.loads(row.plan)),
+        plan=RolloutPlan.model_validate(json.loads(row.plan), context={STORED: True}),
         components=json.loads(row.components),
         reason=row.reason,
         controller=row.controller,
@@ -449,6 +449,22 @@ def lease_holder_alive(record: RolloutRecord, now: datetime) -> bool:
     pid_text = rest.partition(":")[0]
     if host == socket.gethostname() and pid_text.isdigit():
         return _pid_alive(int(pid_text))
+    return True
+
+
+def unattended(record: RolloutRecord, now: datetime) -> bool:
+    """Whether the rollout is under way with no controller driving it (killed or stopped).
+
+    A rollout that was just created and never claimed gets :data:`LEASE_S` for its
+    controller to build its components and take the lease.
+    """
+    if not record.state.active or lease_holder_alive(record, now):
+        return False
+    never_claimed = (
+        record.state is RolloutState.PENDING and record.controller is None and not record.components
+    )
+    if never_claimed:
+        return now - datetime.fromisoformat(record.created_at) > timedelta(seconds=LEASE_S)
     return True
 
 

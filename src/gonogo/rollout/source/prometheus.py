@@ -57,6 +57,7 @@ __all__ = [
 PLACEHOLDERS = ("version", "variant")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _QUERY_HINT = "check the PromQL under [rollout.source]"
+_API_HINT = "check that [rollout.source] url is Prometheus' address (its /api/v1/query answers)"
 
 
 def _check_template(template: str) -> str:
@@ -128,6 +129,12 @@ class PrometheusSourceConfig(StrictModel):
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("url must be an http(s) address, e.g. http://127.0.0.1:9090")
+        if "?" in value or "#" in value:
+            # the API path is appended to it: a query would swallow it (and may hold a secret)
+            raise ValueError(
+                "url must not have a query or fragment (the API path is appended to it); "
+                "put a token in bearer_token_env"
+            )
         return value.rstrip("/")
 
     @field_validator("metrics")
@@ -329,6 +336,20 @@ def histogram_from_buckets(cumulative: Mapping[float, float], unit_ms: float) ->
     return LatencyHistogram(counts)
 
 
+def _series(key: str, item: object) -> tuple[dict[str, str], Any]:
+    """(labels, [timestamp, value]) of one series of a vector, or an error naming the query."""
+    labels = item.get("metric", {}) if isinstance(item, dict) else None
+    if not isinstance(item, dict) or not isinstance(labels, dict):
+        raise SourceError(f"query {key}: unreadable series {_shown(item)}", hint=_API_HINT)
+    return {str(k): str(v) for k, v in labels.items()}, item.get("value")
+
+
+def _shown(value: object) -> str:
+    """A value from the answer, shortened for a one-line message."""
+    text = one_line(repr(value))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _samples(key: str, data: object) -> list[tuple[dict[str, str], float]]:
     """(labels, value) of an instant vector or scalar result."""
     if not isinstance(data, dict):
@@ -336,20 +357,26 @@ def _samples(key: str, data: object) -> list[tuple[dict[str, str], float]]:
     kind, result = data.get("resultType"), data.get("result")
     rows: list[tuple[dict[str, str], Any]]
     if kind == "vector" and isinstance(result, list):
-        rows = [(dict(item.get("metric", {})), item.get("value")) for item in result]
+        rows = [_series(key, item) for item in result]
     elif kind == "scalar":
         rows = [({}, result)]
     else:
         raise SourceError(
-            f"query {key} returned a {kind} result; gonogo needs an instant vector or a scalar",
+            f"query {key} returned a {one_line(str(kind))[:40]} result; "
+            "gonogo needs an instant vector or a scalar",
             hint=_QUERY_HINT,
         )
     samples = []
     for labels, pair in rows:
+        # a sample is [timestamp, "value"]; anything else is not Prometheus' API
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise SourceError(f"query {key}: unreadable sample {_shown(pair)}", hint=_API_HINT)
         try:
             value = float(pair[1])
-        except (TypeError, ValueError, IndexError):
-            raise SourceError(f"query {key}: unreadable sample {pair!r}") from None
+        except (TypeError, ValueError):
+            raise SourceError(
+                f"query {key}: unreadable sample {_shown(pair)}", hint=_API_HINT
+            ) from None
         if math.isnan(value):
             raise SourceError(f"query {key} returned NaN", hint=_QUERY_HINT)
         samples.append((labels, value))
