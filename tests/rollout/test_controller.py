@@ -14,7 +14,7 @@ import pytest
 from gonogo.cli.main import main
 from gonogo.rollout.controller import CRASH_AT_ENV
 from gonogo.rollout.state import RolloutState
-from tests.rollout.processes import refuses, running
+from tests.rollout.processes import marked, refuses, running
 from tests.rollout.rollouts import ERRORS_ONLY, RolloutProject, rollout_project, weights
 
 __all__ = ["rollout_project"]
@@ -55,6 +55,32 @@ def test_a_healthy_canary_is_promoted_step_by_step(
     assert len(promotions) == 2
     assert all(d["totals"]["canary"]["requests"] > 0 for d in promotions)
     assert rollout_project.audit_ok()
+
+
+def test_the_next_rollout_takes_over_the_baseline_the_last_one_left_serving(
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rollout_project.write(
+        weights=(20,),
+        canary={"v2": ["--error-rate", "0.6"], "v3": ["--error-rate", "0.6"]},
+        extra='[[rollout.guardrails]]\nmetric = "error_rate"\nmax = 0.3\nwindow_s = 5\n'
+        "min_requests = 10\n",
+    )
+    rollout_project.load()
+
+    assert run(rollout_project, "rollout", "start", "--version", "v2", "--baseline", "v1") == 1
+    first = rollout_project.record()
+    assert first is not None
+    baseline = first.components["deployer"]["variants"]["baseline"]["pid"]
+    assert run(rollout_project, "rollout", "start", "--version", "v3", "--baseline", "v1") == 1
+    capsys.readouterr()
+
+    second = rollout_project.record()
+    assert second is not None and second.id == first.id + 1
+    assert second.state is RolloutState.ROLLED_BACK
+    # the same v1 process served both rollouts, and nothing else is left running
+    assert second.components["deployer"]["variants"]["baseline"]["pid"] == baseline
+    assert marked(rollout_project.token) == [baseline]
 
 
 def test_a_regressed_canary_is_rolled_back_and_taken_down(

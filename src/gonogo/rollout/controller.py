@@ -219,6 +219,23 @@ class Controller:
         if saved.get("canary"):
             self.canary = Backend.from_json(saved["canary"])
 
+    def _take_over(self) -> None:
+        """A new rollout's deployer adopts what the previous rollout left serving.
+
+        So the baseline it deploys is the running one (the same version: reused) or
+        replaces it (another version: the old one is stopped), instead of a second copy
+        started beside it. A state of another deployer type, or one this deployer cannot
+        read, is left alone.
+        """
+        if self.record.components.get("deployer"):
+            return  # a resumed rollout: _adopt took its own state
+        with self.ws.store.read() as conn:
+            before = store.previous(conn, self.record.id)
+        saved = before.components.get("deployer") if before is not None else None
+        if isinstance(saved, Mapping) and saved.get("type") == self.record.plan.deployer.type:
+            with contextlib.suppress(GonogoError):
+                self.parts.deployer.attach(saved)
+
     def _save(self, **values: Any) -> None:
         components = {
             "deployer": self.parts.deployer.state(),
@@ -260,6 +277,7 @@ class Controller:
     # -- phases -----------------------------------------------------------------------------
 
     def _pending(self) -> None:
+        self._take_over()
         try:
             self.baseline = self.parts.deployer.deploy(
                 Variant.BASELINE, self.record.baseline_version

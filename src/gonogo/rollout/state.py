@@ -221,6 +221,18 @@ def active(conn: Connection) -> RolloutRecord | None:
     return None if row is None else _row(row)
 
 
+def previous(conn: Connection, rollout_id: int) -> RolloutRecord | None:
+    """The latest finished rollout before ``rollout_id`` (what it left serving is current)."""
+    done = [s.value for s in RolloutState if not s.active]
+    row = conn.execute(
+        select(rollouts)
+        .where(rollouts.c.id < rollout_id, rollouts.c.state.in_(done))
+        .order_by(rollouts.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _row(row)
+
+
 def last_promoted(conn: Connection) -> RolloutRecord | None:
     """The latest promoted rollout: its version is what production runs."""
     row = conn.execute(
