@@ -175,6 +175,11 @@ def test_bad_component_tables_are_refused_before_anything_runs(
             "interval_s = 100\n[[rollout.steps]]\nweight = 10\nmax_dwell_s = 5",
             "interval_s 100 exceeds steps[0].max_dwell_s 5",
         ),
+        # each analysis reads the source and writes the store: not in a tight loop
+        (
+            "interval_s = 0.001\n[[rollout.steps]]\nweight = 10",
+            "rollout.interval_s: Input should be greater than or equal to 0.1",
+        ),
     ],
 )
 def test_a_malformed_plan_names_the_key(project: Project, snippet: str, expected: str) -> None:

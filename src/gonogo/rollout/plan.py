@@ -216,7 +216,7 @@ class RolloutPlan(StrictModel):
     judge: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")] = "sequential"
     """a judge type: ``sequential``, ``mannwhitney``, ``threshold`` or one a plugin installs"""
     alpha: float = Field(default=0.01, gt=0, lt=0.5)
-    interval_s: float = Field(default=5.0, gt=0, le=3600)
+    interval_s: float = Field(default=5.0, ge=0.1, le=3600)
     staging: StagingPlan = StagingPlan()
     steps: tuple[StepPlan, ...] = Field(min_length=1)
     metrics: tuple[MetricPlan, ...] = Field(default_factory=default_metric_plans, min_length=1)
