@@ -276,6 +276,9 @@ MALFORMED = {
         "claims 3 covered of only 1",
     ),
     "entity-bomb": (BILLION_LAUGHS, "DOCTYPE"),
+    # a wrong-shaped "totals" used to be ignored, and a report of nothing passed at 100%
+    "json-totals-text": (b'{"files": {}, "totals": "95%"}', '"totals" is str, expected an object'),
+    "json-nothing-measured": (b'{"files": {}}', "measures no files and has no totals"),
 }
 
 

@@ -270,6 +270,76 @@ def test_a_malformed_baseline_is_an_error_saying_how_to_start_over(feature: Path
     assert "delete it to record a new baseline" in str(raised.value)
 
 
+def _entry(**changes: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "samples": TIGHT,
+        "summary": {"n": len(TIGHT), "mean": 0.01, "stddev": 0.0003, "median": 0.01},
+        "machine": fingerprint().to_json(),
+        "commit": "3f2c1a9",
+        "branch": "main",
+        "recorded_at": "2026-05-01T10:00:00.000000Z",
+    }
+    return entry | changes
+
+
+def _summary_only(**summary: Any) -> dict[str, Any]:
+    return _entry(
+        samples=[], summary={"n": 41, "mean": 0.01, "stddev": 0.0003, "median": 0.01} | summary
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        # NaN, infinite or negative times compared as "not slower" and passed (or crashed)
+        (_entry(samples=[float("nan")] * 41), "a sample is nan, not a time"),
+        (_entry(samples=[float("inf")] * 41), "a sample is inf, not a time"),
+        (_summary_only(mean=float("nan")), "summary mean is nan"),
+        (_summary_only(stddev=-1), "summary stddev is -1"),
+        (_summary_only(n=0), "summary n = 0 is not a count of runs"),
+        (_summary_only(n=10**400), "is not a count of runs"),
+        (_entry(commit=123), "commit is 123, not text"),
+        (_entry(samples="0.01"), '"samples" is not a list of times'),
+        ([1, 2], "an entry is list, expected an object"),
+    ],
+)
+def test_a_baseline_entry_gonogo_did_not_write_is_an_error_not_a_pass(
+    feature: Path, entry: Any, message: str
+) -> None:
+    report(feature, TIGHT)
+    (feature / BASELINE).parent.mkdir(parents=True)
+    document = {"schema": SCHEMA, "benchmarks": {NAME: entry}}
+    (feature / BASELINE).write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(CheckError) as raised:
+        evaluate("perf-baseline", PARAMS, context(feature))
+    assert "a baseline entry is malformed" in str(raised.value)
+    assert message in str(raised.value)
+    assert "delete it to record a new baseline" in str(raised.value)
+
+
+def test_a_baseline_nested_past_the_json_parser_is_an_error(feature: Path) -> None:
+    report(feature, TIGHT)
+    (feature / BASELINE).parent.mkdir(parents=True)
+    (feature / BASELINE).write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(CheckError, match="the baseline is not valid JSON"):
+        evaluate("perf-baseline", PARAMS, context(feature))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [_summary_only(mean=1e-320, median=1e-320, stddev=0.0), _summary_only(stddev=1e308)],
+)
+def test_times_whose_arithmetic_overflows_are_an_error_not_an_internal_error(
+    feature: Path, entry: dict[str, Any]
+) -> None:
+    report(feature, TIGHT)
+    (feature / BASELINE).parent.mkdir(parents=True)
+    document = {"schema": SCHEMA, "benchmarks": {NAME: entry}}
+    (feature / BASELINE).write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(CheckError, match="cannot be compared: their numbers are too far apart"):
+        evaluate("perf-baseline", PARAMS, context(feature))
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [

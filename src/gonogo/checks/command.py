@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from gonogo.checks.globs import glob_files
 from gonogo.checks.interface import (
     Bound,
     CheckContext,
@@ -68,7 +69,7 @@ class CommandCheck:
             return CheckInputs(cacheable=False)
         files: list[Path] = []
         for pattern in params.inputs:
-            files.extend(sorted(p for p in ctx.root.glob(pattern) if p.is_file()))
+            files.extend(glob_files(ctx.root, pattern, key="inputs"))
         return CheckInputs(
             files=tuple(files),
             values={"argv": params.argv(), "cwd": params.cwd, "env": params.env},
@@ -130,7 +131,7 @@ class CommandCheck:
         if params.inputs:
             # what the command read binds a sign-off; its log does not
             files = self.inputs(params, ctx).files
-            digests = [[str(f.relative_to(ctx.root)), sha256_file(f)] for f in files]
+            digests = [[_shown(f, ctx.root), sha256_file(f)] for f in files]
             evidence.append(
                 EvidenceRef(
                     kind="command-inputs", uri=", ".join(params.inputs), sha256=sha256_json(digests)
@@ -177,3 +178,11 @@ def _signal_group(pgid: int, signum: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path relative to the project, or as it is when it lies outside (``../x``, ``/etc/x``)."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -32,6 +33,7 @@ from gonogo.gates.results import Status
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _MISSING_SHOWN = 20
+_CHUNK = 1024 * 1024
 
 
 class CoverageCriticalParams(CheckParams):
@@ -209,12 +211,29 @@ def changed_lines(base: str, ctx: CheckContext, *, worktree: bool) -> dict[str, 
         )
         top = Path(_git(["rev-parse", "--show-toplevel"], ctx, what="find the repository"))
         for name in filter(None, untracked.split("\0")):
-            try:
-                count = len((top / name).read_bytes().splitlines())
-            except OSError:
-                continue
-            changed.setdefault(name, set()).update(range(1, count + 1))
+            count = _line_count(top / name)
+            if count:
+                changed.setdefault(name, set()).update(range(1, count + 1))
     return changed
+
+
+def _line_count(path: Path) -> int:
+    """Lines of an untracked regular file, read in chunks; 0 for anything else.
+
+    A symlink or special file is not source the tests could cover, and reading one
+    could wait on a pipe forever or never end (a link to /dev/zero).
+    """
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return 0
+        count, last = 0, b"\n"
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError:
+        return 0
+    return count + (last != b"\n")  # a last line without a newline counts too
 
 
 def parse_diff(text: str) -> dict[str, set[int]]:

@@ -57,6 +57,17 @@ class DeterminismParams(CheckParams):
         """The command as an argument list (split like a shell, never run in one)."""
         return split(self.run)
 
+    @field_validator("outputs")
+    @classmethod
+    def _relative(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern.strip() or Path(pattern).is_absolute():
+                raise ValueError(
+                    f"output {pattern!r} must be a path or glob relative to the working folder "
+                    "(or to {out})"
+                )
+        return value
+
     @property
     def writes_to_out(self) -> bool:
         """Whether the command takes the ``{out}`` folder."""
@@ -163,14 +174,10 @@ def _one_run(
             + (f": {detail}" if detail else ""),
             hint="the build must succeed before its output can be compared",
         )
-    if params.writes_to_out:
-        files = files_under(out, params.outputs or ["**/*"])
-    elif params.outputs:
-        files = _copy_aside(files_under(cwd, params.outputs), folder / "kept")
-    else:
-        kept = folder / "stdout"
-        kept.write_bytes(done.stdout)
-        files = {STDOUT: kept}
+    try:
+        files = _outputs(params, cwd, folder, done.stdout)
+    except PerfError as exc:
+        raise CheckError(str(exc)) from None
     if not files:
         where = "in {out}" if params.writes_to_out else f"matching {', '.join(params.outputs)}"
         raise CheckError(
@@ -178,6 +185,17 @@ def _one_run(
             hint="check that the command writes its artifact there, or fix `outputs`",
         )
     return files
+
+
+def _outputs(params: DeterminismParams, cwd: Path, folder: Path, stdout: bytes) -> dict[str, Path]:
+    """The files one run produced: in ``{out}``, its ``outputs`` kept aside, or its stdout."""
+    if params.writes_to_out:
+        return files_under(folder / "out", params.outputs or ["**/*"])
+    if params.outputs:
+        return _copy_aside(files_under(cwd, params.outputs), folder / "kept")
+    kept = folder / "stdout"
+    kept.write_bytes(stdout)
+    return {STDOUT: kept}
 
 
 def _copy_aside(files: dict[str, Path], into: Path) -> dict[str, Path]:

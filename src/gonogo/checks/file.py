@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from gonogo.checks.globs import kind_of
 from gonogo.checks.interface import (
     Bound,
     CheckContext,
@@ -40,9 +41,13 @@ class FileCheck:
     reads_evidence_files: ClassVar[bool] = True
 
     def inputs(self, params: Any, ctx: CheckContext) -> CheckInputs:
-        """The file itself."""
+        """The file itself; anything but a regular file is not cached (collect refuses it)."""
         assert isinstance(params, FileParams)  # noqa: S101 - the engine parsed it
-        return CheckInputs(files=(self._path(params, ctx),))
+        path = self._path(params, ctx)
+        if kind_of(path, key="path", shown=params.path) in ("other", "folder"):
+            # digesting /dev/zero would never end, and a FIFO would wait for a writer
+            return CheckInputs(cacheable=False)
+        return CheckInputs(files=(path,))
 
     def _path(self, params: FileParams, ctx: CheckContext) -> Any:
         return ctx.ingested() or ctx.resolve(params.path)
@@ -51,14 +56,24 @@ class FileCheck:
         """Read the file and list its missing sections."""
         assert isinstance(params, FileParams)  # noqa: S101 - the engine parsed it
         path = self._path(params, ctx)
-        if not path.exists():
+        kind = kind_of(path, key="path", shown=params.path)
+        if kind == "missing":
             raise NotReported(f"{params.path} does not exist", hint="write it or fix `path`")
-        if path.is_dir():
+        if kind == "folder":
             raise CheckError(f"{params.path} is a folder, not a file", hint="fix `path`")
+        if kind == "other":
+            # a device or a pipe never ends (/dev/zero) or never starts (a FIFO)
+            raise CheckError(
+                f"{params.path} is not a regular file (a device, pipe or socket)",
+                hint="fix `path`",
+            )
         try:
-            data = path.read_bytes()[:_MAX_BYTES]
+            with path.open("rb") as handle:
+                data = handle.read(_MAX_BYTES)
         except OSError as exc:
-            raise CheckError(f"cannot read {params.path}: {exc.strerror}") from None
+            raise CheckError(
+                f"cannot read {params.path}: {exc.strerror or exc}", hint="fix `path`"
+            ) from None
         missing: tuple[str, ...] = ()
         if params.sections:
             text = data.decode("utf-8", errors="replace")

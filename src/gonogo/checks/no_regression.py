@@ -88,7 +88,9 @@ class NoRegressionCheck:
         """The report, or what the criterion counted from depends on."""
         assert isinstance(params, NoRegressionParams)  # noqa: S101 - the engine parsed it
         if params.of is None:
-            return CheckInputs(files=tuple(report_files(params.report, ctx, what="report")))
+            return CheckInputs(
+                files=tuple(report_files(params.report, ctx, what="report", key="report"))
+            )
         check, sibling, sibling_ctx = _sibling(params.of, ctx)
         found = check.inputs(sibling, sibling_ctx)
         if not found.cacheable:
@@ -110,7 +112,7 @@ class NoRegressionCheck:
             return _from_criterion(params.of, params.field, ctx)
         kind = params.count
         assert kind is not None  # noqa: S101 - the params model requires it
-        files = report_files(params.report, ctx, what="report")
+        files = report_files(params.report, ctx, what="report", key="report")
         return Observation(
             measured=sum(parse_all(files, lambda f: _count(f, kind))),
             details={"counting": _WORDS[kind], "from": params.report},

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from gonogo.checks.globs import glob_files, is_glob, kind_of
 from gonogo.checks.interface import CheckContext, CheckError, NotReported
 from gonogo.digest import sha256_file
 from gonogo.errors import EvidenceError
@@ -14,7 +15,9 @@ from gonogo.gates.results import EvidenceRef
 T = TypeVar("T")
 
 
-def report_files(pattern: str | None, ctx: CheckContext, *, what: str) -> list[Path]:
+def report_files(
+    pattern: str | None, ctx: CheckContext, *, what: str, key: str = "path"
+) -> list[Path]:
     """The report files for a criterion: ingested evidence, else ``pattern`` (a path or glob).
 
     Raises NotReported when there are none: the producing step has not run.
@@ -25,20 +28,29 @@ def report_files(pattern: str | None, ctx: CheckContext, *, what: str) -> list[P
     if pattern is None:
         raise NotReported(
             f"no {what} path set and nothing ingested",
-            hint=f"set `path` or push one with `gonogo ingest {ctx.gate}.{ctx.criterion} FILE`",
+            hint=f"set `{key}` or push one with `gonogo ingest {ctx.gate}.{ctx.criterion} FILE`",
         )
-    if any(ch in pattern for ch in "*?["):
-        root = ctx.root
-        files = sorted(p for p in root.glob(pattern) if p.is_file())
+    if not pattern.strip():
+        raise CheckError(
+            f"`{key}` of the {what} is empty", hint=f"point `{key}` at the {what} file"
+        )
+    if is_glob(pattern):
+        files = glob_files(ctx.root, pattern, key=key)
     else:
         path = ctx.resolve(pattern)
-        files = [path] if path.is_file() else []
-        if path.is_dir():
-            raise CheckError(f"{pattern} is a folder", hint=f"point `path` at the {what} file")
+        kind = kind_of(path, key=key, shown=pattern)
+        if kind == "folder":
+            raise CheckError(f"{pattern} is a folder", hint=f"point `{key}` at the {what} file")
+        if kind == "other":
+            raise CheckError(
+                f"{pattern} is not a regular file (a device, pipe or socket)",
+                hint=f"point `{key}` at the {what} file",
+            )
+        files = [path] if kind == "file" else []
     if not files:
         raise NotReported(
             f"no {what} at {pattern}",
-            hint="run the step that writes it first, or fix `path`",
+            hint=f"run the step that writes it first, or fix `{key}`",
         )
     return files
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from gonogo.checks.command import kill_group
+from gonogo.checks.globs import glob_files
 from gonogo.checks.interface import CheckContext, CheckError, CheckInputs, CheckParams
 from gonogo.checks.reports import refs, report_files
 from gonogo.digest import sha256_bytes
@@ -237,5 +238,5 @@ def tool_inputs(params: ToolParams, argv: list[str], ctx: CheckContext) -> Check
         return CheckInputs(cacheable=False)
     files = []
     for pattern in params.inputs:
-        files.extend(sorted(p for p in ctx.root.glob(pattern) if p.is_file()))
+        files.extend(glob_files(ctx.root, pattern, key="inputs"))
     return CheckInputs(files=tuple(files), values={"argv": argv, "cwd": params.cwd})

@@ -120,6 +120,17 @@ def _parse_json(data: bytes, source: str) -> CoverageReport:
     totals = document.get("totals")
     if isinstance(totals, dict):
         covered, total = _json_counts(totals, "totals", source)
+    elif totals is not None:
+        raise EvidenceError(
+            f'{source}: "totals" is {type(totals).__name__}, expected an object', hint=_HINT
+        )
+    elif not files:
+        # coverage.py refuses to write a report without data; a file measuring nothing is
+        # no evidence that anything was covered
+        raise EvidenceError(
+            f"{source}: the report measures no files and has no totals",
+            hint="run the tests under coverage, then `coverage json`",
+        )
     else:
         covered = sum(f.covered + f.covered_branches for f in files)
         total = sum(f.statements + f.branches for f in files)

@@ -117,6 +117,11 @@ def _ruff(document: object, source: str) -> LintReport:
 def _sarif(document: object, source: str) -> LintReport:
     if not isinstance(document, dict) or not isinstance(document.get("runs"), list):
         raise EvidenceError(f'{source}: SARIF has no "runs" list', hint=_HINT)
+    if not document["runs"]:
+        raise EvidenceError(
+            f"{source}: SARIF holds no runs (the linter did not run)",
+            hint="pass the SARIF of a linter run that finished",
+        )
     tools: list[str] = []
     findings: list[Finding] = []
     suppressed = 0
@@ -124,7 +129,15 @@ def _sarif(document: object, source: str) -> LintReport:
         if not isinstance(run, dict):
             raise EvidenceError(f"{source}: runs[{run_index}] is not an object", hint=_HINT)
         tools.append(_tool_name(run))
-        results = run.get("results") or []
+        results = run.get("results")
+        if results is None:
+            # SARIF 2.1.0 §3.14.23: absent or null results mean they were not computed
+            # (the tool failed); only an empty list means "nothing found"
+            raise EvidenceError(
+                f"{source}: runs[{run_index}] ({tools[-1]}) has no results list: "
+                "the tool did not finish",
+                hint='fix the linter run; a clean run writes "results": []',
+            )
         if not isinstance(results, list):
             raise EvidenceError(f"{source}: runs[{run_index}].results is not a list", hint=_HINT)
         for result in results:
@@ -132,11 +145,23 @@ def _sarif(document: object, source: str) -> LintReport:
                 raise EvidenceError(
                     f"{source}: runs[{run_index}] has a result that is not an object", hint=_HINT
                 )
-            if result.get("suppressions"):
+            if _is_suppressed(result):
                 suppressed += 1
                 continue
             findings.append(_sarif_finding(result, source))
     return LintReport(tools=tuple(tools), findings=tuple(findings), suppressed=suppressed)
+
+
+def _is_suppressed(result: dict[str, Any]) -> bool:
+    """Whether a suppression hides the result: SARIF 2.1.0 §3.27.23.
+
+    Only accepted suppressions (no ``status`` means accepted) do: one under review or
+    rejected, or an empty or malformed ``suppressions`` entry, leaves the finding counted.
+    """
+    suppressions = result.get("suppressions")
+    if not isinstance(suppressions, list) or not suppressions:
+        return False
+    return all(isinstance(s, dict) and s.get("status") in (None, "accepted") for s in suppressions)
 
 
 def _tool_name(run: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import tempfile
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gonogo.clock import SystemClock, iso
+from gonogo.errors import one_line
 from gonogo.evidence.benchmarks import Benchmark, Summary
 from gonogo.perf import PerfError
 from gonogo.perf import git as gitq
@@ -38,6 +40,7 @@ from gonogo.perf.stats import thin
 SCHEMA = "gonogo.perf-baseline/v1"
 DEFAULT_DIR = "benchmarks/baselines"
 _CPUINFO = Path("/proc/cpuinfo")
+_MAX_COUNT = 2**53  # runs counted past this lose their exactness as floats
 
 
 @dataclass(frozen=True)
@@ -188,12 +191,17 @@ def load(path: Path) -> dict[str, Entry]:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise PerfError(f"{path}: cannot read the baseline ({exc})") from None
+        raise PerfError(
+            f"{path}: cannot read the baseline ({one_line(str(exc))})",
+            hint="make it readable, or delete it to record a new baseline on the next run",
+        ) from None
     hint = "delete it to record a new baseline on the next run"
     try:
         document = json.loads(text)
-    except ValueError as exc:
-        raise PerfError(f"{path}: the baseline is not valid JSON ({exc})", hint=hint) from None
+    except (ValueError, RecursionError) as exc:
+        raise PerfError(
+            f"{path}: the baseline is not valid JSON ({one_line(str(exc))})", hint=hint
+        ) from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise PerfError(f"{path}: not a gonogo baseline (schema is not {SCHEMA!r})", hint=hint)
     benchmarks = document.get("benchmarks")
@@ -201,26 +209,55 @@ def load(path: Path) -> dict[str, Entry]:
         raise PerfError(f'{path}: the baseline has no "benchmarks" object', hint=hint)
     try:
         return {str(name): _entry(raw) for name, raw in benchmarks.items()}
-    except (KeyError, TypeError, ValueError) as exc:
+    except _Malformed as exc:
         raise PerfError(f"{path}: a baseline entry is malformed ({exc})", hint=hint) from None
 
 
-def _entry(raw: Mapping[str, Any]) -> Entry:
-    summary = raw["summary"]
-    samples = tuple(float(s) for s in raw.get("samples") or ())
+class _Malformed(Exception):
+    """A baseline entry that gonogo did not write: its text says what is wrong."""
+
+
+def _entry(raw: object) -> Entry:
+    # every number is checked: a NaN, an infinity or a negative time compares as "not
+    # slower" and would pass a real regression
+    if not isinstance(raw, dict):
+        raise _Malformed(f"an entry is {type(raw).__name__}, expected an object")
+    summary = raw.get("summary")
+    if not isinstance(summary, dict):
+        raise _Malformed('an entry has no "summary" object')
+    samples = raw.get("samples") or []
+    if not isinstance(samples, list):
+        raise _Malformed('"samples" is not a list of times')
+    count = summary.get("n")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _MAX_COUNT:
+        raise _Malformed(f"summary n = {one_line(repr(count))[:40]} is not a count of runs")
     return Entry(
-        samples=samples,
+        samples=tuple(_seconds(s, "a sample") for s in samples),
         summary=Summary(
-            n=int(summary["n"]),
-            mean=float(summary["mean"]),
-            stddev=float(summary["stddev"]),
-            median=float(summary["median"]),
+            n=count,
+            mean=_seconds(summary.get("mean"), "summary mean"),
+            stddev=_seconds(summary.get("stddev"), "summary stddev"),
+            median=_seconds(summary.get("median"), "summary median"),
         ),
         machine=Machine.from_json(raw.get("machine")),
-        commit=raw.get("commit"),
-        branch=raw.get("branch"),
+        commit=_text_or_none(raw.get("commit"), "commit"),
+        branch=_text_or_none(raw.get("branch"), "branch"),
         recorded_at=str(raw.get("recorded_at", "")),
     )
+
+
+def _seconds(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Malformed(f"{what} is {one_line(repr(value))[:40]}, not a number of seconds")
+    if not math.isfinite(value) or value < 0:
+        raise _Malformed(f"{what} is {value!r}, not a time")
+    return float(value)
+
+
+def _text_or_none(value: object, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _Malformed(f"{what} is {one_line(repr(value))[:40]}, not text")
+    return value
 
 
 def save(path: Path, entries: Mapping[str, Entry]) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 from gonogo.digest import sha256_bytes, sha256_file
+from gonogo.errors import one_line
+from gonogo.perf import PerfError
 
 _MAX_DEPTH = 3
 _SHOW = 100
@@ -70,7 +72,15 @@ def files_under(root: Path, patterns: Iterable[str] = ("**/*",)) -> dict[str, Pa
     """Files below ``root`` matching any glob, by POSIX path relative to ``root``."""
     found: dict[str, Path] = {}
     for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
+        try:
+            matched = sorted(root.glob(pattern))
+        except (ValueError, NotImplementedError, OSError) as exc:
+            raise PerfError(
+                f"output pattern {one_line(pattern)[:100]!r} is not a usable glob "
+                f"({one_line(str(exc))})",
+                hint="write it relative to the working folder; `**` must be a whole segment",
+            ) from None
+        for path in matched:
             if path.is_file():
                 found.setdefault(path.relative_to(root).as_posix(), path)
     return dict(sorted(found.items()))

@@ -128,18 +128,20 @@ def compare_samples(
     low, high = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
     test = scipy_stats.mannwhitneyu(cur, base * (1 + tolerance), alternative="greater")
     cur_median = float(np.median(cur))
-    return Comparison(
-        method="bootstrap",
-        ratio=cur_median / base_median,
-        low=float(low),
-        high=float(high),
-        confidence=confidence,
-        tolerance=tolerance,
-        p_value=float(test.pvalue),
-        baseline_n=int(base.size),
-        current_n=int(cur.size),
-        baseline_center=base_median,
-        current_center=cur_median,
+    return _finite(
+        Comparison(
+            method="bootstrap",
+            ratio=cur_median / base_median,
+            low=float(low),
+            high=float(high),
+            confidence=confidence,
+            tolerance=tolerance,
+            p_value=float(test.pvalue),
+            baseline_n=int(base.size),
+            current_n=int(cur.size),
+            baseline_center=base_median,
+            current_center=cur_median,
+        )
     )
 
 
@@ -152,30 +154,52 @@ def compare_summaries(
             "a mean time of 0 cannot be compared",
             hint="time more work per round, or record the baseline again",
         )
-    ratio = current.mean / baseline.mean
-    spread = (current.stddev / current.mean) ** 2 / current.n + (
-        baseline.stddev / baseline.mean
-    ) ** 2 / baseline.n
-    error = math.sqrt(spread)
-    alpha = 1 - confidence
-    z = NormalDist().inv_cdf(1 - alpha / 2)
-    log_ratio = math.log(ratio)
-    if error == 0:
-        p_value = 0.0 if ratio > 1 + tolerance else 1.0
-    else:
-        p_value = 1 - NormalDist().cdf((log_ratio - math.log(1 + tolerance)) / error)
-    return Comparison(
-        method="summary",
-        ratio=ratio,
-        low=math.exp(log_ratio - z * error),
-        high=math.exp(log_ratio + z * error),
-        confidence=confidence,
-        tolerance=tolerance,
-        p_value=p_value,
-        baseline_n=baseline.n,
-        current_n=current.n,
-        baseline_center=baseline.mean,
-        current_center=current.mean,
+    try:
+        ratio = current.mean / baseline.mean
+        spread = (current.stddev / current.mean) ** 2 / current.n + (
+            baseline.stddev / baseline.mean
+        ) ** 2 / baseline.n
+        error = math.sqrt(spread)
+        alpha = 1 - confidence
+        z = NormalDist().inv_cdf(1 - alpha / 2)
+        log_ratio = math.log(ratio)
+        if error == 0:
+            p_value = 0.0 if ratio > 1 + tolerance else 1.0
+        else:
+            p_value = 1 - NormalDist().cdf((log_ratio - math.log(1 + tolerance)) / error)
+        low, high = math.exp(log_ratio - z * error), math.exp(log_ratio + z * error)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise _too_far_apart(baseline.mean, current.mean) from None
+    return _finite(
+        Comparison(
+            method="summary",
+            ratio=ratio,
+            low=low,
+            high=high,
+            confidence=confidence,
+            tolerance=tolerance,
+            p_value=p_value,
+            baseline_n=baseline.n,
+            current_n=current.n,
+            baseline_center=baseline.mean,
+            current_center=current.mean,
+        )
+    )
+
+
+def _finite(comparison: Comparison) -> Comparison:
+    """The comparison, unless its numbers overflowed: times so far apart say nothing."""
+    numbers = (comparison.ratio, comparison.low, comparison.high, comparison.p_value)
+    if all(math.isfinite(n) for n in numbers):
+        return comparison
+    raise _too_far_apart(comparison.baseline_center, comparison.current_center)
+
+
+def _too_far_apart(baseline: float, current: float) -> PerfError:
+    return PerfError(
+        f"the baseline ({baseline:.3g} s) and this run ({current:.3g} s) cannot be compared: "
+        "their numbers are too far apart (the arithmetic overflows)",
+        hint="time more work per round, or record the baseline again",
     )
 
 
