@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 
 from gonogo.digest import sha256_file
@@ -103,6 +106,32 @@ def test_ingesting_a_missing_file_is_a_usage_error(ingesting: Project) -> None:
     assert result.code == 2
     assert "nope.xml: no such file" in result.assert_one_error_line()
     assert store_counts(ingesting.database)["ingested"] == 0
+
+
+def test_a_source_that_never_ends_is_refused_at_the_limit_not_read_whole(
+    ingesting: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gonogo.gates.evidence_store.MAX_INGEST_BYTES", 4096)
+
+    result = ingesting.run("ingest", "quality.e2e", "/dev/zero")  # a device, endless
+
+    assert result.code == 2
+    assert "/dev/zero holds more than the 4096 byte limit" in result.assert_one_error_line()
+    assert store_counts(ingesting.database)["ingested"] == 0
+
+
+def test_a_report_can_be_piped_in_through_a_fifo(ingesting: Project) -> None:
+    report = write_junit(ingesting.root / "e2e.xml", passed=3)
+    fifo = ingesting.root / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(report.read_bytes()), daemon=True)
+    writer.start()
+
+    result = ingesting.run("ingest", "quality.e2e", str(fifo))
+
+    writer.join(timeout=60)
+    assert result.code == 0
+    assert store_counts(ingesting.database)["ingested"] == 1
 
 
 def test_pushing_evidence_to_a_criterion_that_collects_its_own_is_refused(

@@ -12,6 +12,7 @@ import pytest
 from gonogo.digest import sha256_file
 from gonogo.gates import engine
 from gonogo.gates.results import Outcome, Status, Verdict
+from gonogo.policy.load import PolicyInvalid, load_policy
 from tests.helpers import (
     HANG_RELEASED,
     create_release,
@@ -192,6 +193,29 @@ def test_a_criterion_whose_glob_matches_applies(tmp_path: Path) -> None:
     write_junit(tmp_path / "reports/junit.xml")
 
     assert result_of(evaluate(tmp_path), "quality.tests").status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("glob", "expected"),
+    [
+        ("/etc/*", "'/etc/*' is not a path in the project"),
+        ("", "'' is not a path in the project"),
+        ("docker/a**", "`**` must be a whole path segment"),
+    ],
+)
+def test_an_applies_if_glob_that_cannot_be_searched_is_refused_when_the_policy_loads(
+    tmp_path: Path, glob: str, expected: str
+) -> None:
+    _policy(
+        tmp_path,
+        JUNIT.replace('id = "tests"', f'id = "tests"\napplies_if = {{ exists = ["{glob}"] }}'),
+    )
+
+    with pytest.raises(PolicyInvalid) as caught:
+        load_policy(tmp_path / "gonogo.toml")
+
+    assert "applies_if.exists" in str(caught.value)
+    assert expected in str(caught.value)
 
 
 def test_a_missing_report_file_is_not_reported(tmp_path: Path) -> None:

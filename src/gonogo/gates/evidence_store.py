@@ -51,13 +51,15 @@ def cache_put(conn: Connection, digest: str, check: str, payload: dict[str, Any]
 def ingest(ws: Workspace, *, ref: str, file: Path, release: Release | None) -> str:
     """Store a file as the evidence for criterion ``ref``; returns its digest."""
     try:
-        size = file.stat().st_size
-        if size > MAX_INGEST_BYTES:
+        # read at most one byte past the limit: a pipe (or /dev/stdin) works, and a device
+        # that never ends (/dev/zero) is refused instead of filling the memory
+        with file.open("rb") as stream:
+            content = stream.read(MAX_INGEST_BYTES + 1)
+        if len(content) > MAX_INGEST_BYTES:
             raise UsageError(
-                f"{file} is {size} bytes, over the {MAX_INGEST_BYTES} byte limit for evidence",
+                f"{file} holds more than the {MAX_INGEST_BYTES} byte limit for evidence",
                 hint="ingest a summary report instead of raw logs",
             )
-        content = file.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{file}: no such file", hint="pass the report file to ingest") from None
     except IsADirectoryError:

@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date
 from enum import StrEnum
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -75,6 +76,20 @@ class AppliesIf(StrictModel):
     """A criterion applies only when one of these globs matches a path in the project."""
 
     exists: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("exists")
+    @classmethod
+    def _globs(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            if not pattern or PurePosixPath(pattern).is_absolute():
+                raise ValueError(
+                    f"{pattern!r} is not a path in the project: give a relative path or glob"
+                )
+            if any(part != "**" and "**" in part for part in PurePosixPath(pattern).parts):
+                raise ValueError(
+                    f"{pattern!r}: `**` must be a whole path segment, as in src/**/*.py"
+                )
+        return patterns
 
 
 class Criterion(StrictModel):
