@@ -73,7 +73,7 @@ class Workspace:
         if tx.last is not None:
             checkpoint.advance(
                 self.checkpoint_path,
-                self.store.display_url,
+                self.store.checkpoint_key,
                 AuditHead(seq=tx.last.seq, hash=tx.last.hash),
             )
 
@@ -84,4 +84,4 @@ class Workspace:
 
     def read_checkpoint(self) -> AuditHead | None:
         """The checkpoint recorded for this store, if any."""
-        return checkpoint.read(self.checkpoint_path, self.store.display_url)
+        return checkpoint.read(self.checkpoint_path, self.store.checkpoint_key)

@@ -283,3 +283,30 @@ def test_a_long_chain_of_gate_dependencies_is_checked_not_a_crash(project: Proje
     project.policy(_chain_policy(1500, last_needs=None))
 
     assert project.run("policy", "validate").code == 0
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "", "mark down"])
+def test_an_unknown_format_lists_the_formats_in_plain_words(quality: Project, fmt: str) -> None:
+    result = quality.run("status", "--format", fmt)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert f"Invalid value for '--format' / '-f': {fmt!r} is not one of 'text', 'json'" in line
+    assert "Value error" not in line
+
+
+@pytest.mark.parametrize("fmt", ["JSON", "Json", "MARKDOWN", "Html", "jUnit", "TEXT"])
+def test_the_format_is_case_insensitive(quality: Project, fmt: str) -> None:
+    result = quality.run("status", "--format", fmt)
+
+    assert (result.code, result.err) == (0, "")
+    assert result.out
+
+
+@pytest.mark.parametrize("user", ["alice@example.com\nforged", "alice\x1b[31m@example.com"])
+def test_a_bad_identity_is_one_line_even_for_init(project: Project, user: str) -> None:
+    result = project.run("init", user=user)
+
+    assert result.code == 2
+    assert "the identity from GONOGO_USER" in result.assert_one_error_line()
+    assert not (project.root / "gonogo.toml").exists()

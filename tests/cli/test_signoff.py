@@ -246,3 +246,59 @@ def test_signing_against_a_policy_that_cannot_run_is_refused(released: Project) 
     assert result.code == 2
     assert "unknown check type 'junitt'" in result.assert_one_error_line()
     assert store_counts(released.database) == before
+
+
+@pytest.mark.parametrize(
+    ("user", "says"),
+    [
+        ("alice@example.com\nforged: approved by everyone", "spans several lines"),
+        ("alice@example.com\u2028forged", "spans several lines"),
+        ("alice\x1b[2J@example.com", "control character U+001B"),
+        ("\u202emoc.elpmaxe@ecila", "control character U+202E"),
+        ("alice\u200b@example.com", "control character U+200B"),
+        ("a" * 255 + "@example.com", "characters long (at most 254)"),
+        ("alice\udcff@example.com", "is not valid UTF-8 text"),  # an undecodable byte
+    ],
+    ids=["newline", "line-separator", "escape", "bidi-override", "zero-width", "long", "bytes"],
+)
+def test_an_identity_that_is_not_one_printable_line_is_refused_before_anything_is_recorded(
+    released: Project, user: str, says: str
+) -> None:
+    before = store_counts(released.database)
+
+    result = released.run("signoff", "quality", "--role", "qa", user=user)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "the identity from GONOGO_USER " in line
+    assert says in line
+    assert "set GONOGO_USER=you@example.com" in line
+    assert store_counts(released.database) == before
+
+
+def test_a_git_email_that_is_not_one_printable_line_is_refused_by_name(
+    released: Project,
+) -> None:
+    subprocess.run(["git", "init", "-q", str(released.root)], check=True)
+    subprocess.run(
+        ["git", "-C", str(released.root), "config", "user.email", "quinn\a@example.com"],
+        check=True,
+    )
+    before = store_counts(released.database)
+
+    result = released.run("signoff", "quality", "--role", "qa")
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert "the identity from git config user.email holds" in line
+    assert "git config user.email you@example.com" in line
+    assert store_counts(released.database) == before
+
+
+def test_an_identity_of_printable_unicode_is_recorded_as_given(quality: Project) -> None:
+    who = "Zoë Ünal <zoë@exämple.com>"
+
+    assert quality.run("release", "create", "1.0", user=f"  {who}  ").code == 0
+
+    listed = quality.run("release", "list")
+    assert listed.out.rstrip("\n").endswith(f"\t{who}")

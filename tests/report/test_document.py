@@ -8,6 +8,7 @@ from importlib.resources import files
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt  # rich's own dependency, installed with gonogo
 
 from gonogo.report.document import (
     TEMPLATE,
@@ -122,3 +123,25 @@ def test_render_document_takes_a_command_s_format_choice() -> None:
 
 def test_the_template_ships_inside_the_package() -> None:
     assert files("gonogo.report").joinpath("templates", TEMPLATE).is_file()
+
+
+@pytest.mark.parametrize(
+    "paragraph", ["# not a heading", "- not a list", "1. not a list", "    not code", "\n<br>"]
+)
+def test_a_paragraph_that_looks_like_a_block_stays_a_literal_paragraph(paragraph: str) -> None:
+    doc = Document(title="Report", sections=(Section("Notes", paragraphs=(paragraph,)),))
+    tokens = MarkdownIt("commonmark").parse(to_markdown(doc))
+
+    kinds = [t.type for t in tokens if t.type.endswith("_open") or t.type == "code_block"]
+    assert kinds == ["heading_open", "heading_open", "paragraph_open"]
+    assert tokens[-2].children is not None
+    shown = "".join(c.content for c in tokens[-2].children if c.type == "text")
+    assert shown == paragraph.strip()
+
+
+def test_a_title_ending_in_a_hash_keeps_it() -> None:
+    tokens = MarkdownIt("commonmark").parse(to_markdown(Document(title="Ticket #")))
+
+    assert tokens[1].content.endswith("#")
+    assert tokens[1].children is not None
+    assert "".join(c.content for c in tokens[1].children) == "Ticket #"

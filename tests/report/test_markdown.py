@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt  # rich's own dependency, installed with gonogo
+from markdown_it.token import Token
 
 from gonogo.gates.results import SignoffState, Status
 from gonogo.report import Format, ReportKind, render
@@ -159,3 +164,68 @@ def test_docs_list_every_status_with_its_marker() -> None:
 
     for status, marker in STATUS_MARKERS.items():
         assert f"| `{status.value}` | {marker} |" in docs
+
+
+# Text that starts a Markdown block of its own where it starts a line: a heading, a list, a
+# numbered list, a code block, a rule, an HTML block (``<br>`` alone).
+BLOCK_STARTS = [
+    "# not a heading",
+    "- not a list",
+    "+ not a list",
+    "1. not a numbered list",
+    "2) not a numbered list",
+    "    not code",
+    "---",
+    "\nafter a line break",
+    "Issue #",
+]
+
+
+def _inline_text(token: Token) -> str:
+    """What a reader sees of an inline token: text, code, and ``<br>`` as a line break."""
+    parts = []
+    for child in token.children or []:
+        if child.type == "html_inline" and child.content == "<br>":
+            parts.append("\n")
+        elif child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        else:
+            parts.append(f"<{child.type}>")
+    return "".join(parts)
+
+
+def _block_types(markdown: str) -> list[str]:
+    blocks = ("heading", "bullet_list", "ordered_list", "code_block", "hr", "html_block", "table")
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    return [t.type for t in tokens if t.type.removesuffix("_open") in blocks]
+
+
+@pytest.mark.parametrize("reason", BLOCK_STARTS)
+def test_a_reason_that_looks_like_a_block_stays_one_literal_list_item(reason: str) -> None:
+    plain = report(gate(reasons=("plain words", "second")))
+    hostile = report(gate(reasons=(reason, "second")))
+    markdown = render(hostile, Format.MARKDOWN)
+
+    assert _block_types(markdown) == _block_types(render(plain, Format.MARKDOWN))
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    items = [
+        _inline_text(tokens[i + 2])
+        for i, t in enumerate(tokens)
+        if t.type == "list_item_open" and tokens[i + 1].type == "paragraph_open"
+    ]
+    assert items[-2:] == [reason.strip(), "second"]
+
+
+def test_a_block_start_reason_does_not_change_the_document_structure() -> None:
+    markdown = render(report(gate(reasons=tuple(BLOCK_STARTS))), Format.MARKDOWN)
+    reference = render(report(gate(reasons=("a",) * len(BLOCK_STARTS))), Format.MARKDOWN)
+
+    assert _block_types(markdown) == _block_types(reference)
+
+
+def test_a_trailing_hash_of_the_project_stays_in_the_heading() -> None:
+    named = replace(report(release=None), project="shop #")
+    tokens = MarkdownIt("commonmark").parse(render(named, Format.MARKDOWN))
+
+    assert tokens[0].type == "heading_open"
+    assert _inline_text(tokens[1]) == "Release readiness checklist — shop #"

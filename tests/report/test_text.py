@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from gonogo.gates.results import Status
 from gonogo.report import Format, ReportKind, render
-from tests.report import criterion, gate, go_report, mixed_report, report
+from tests.report import criterion, gate, go_report, mixed_report, report, signoff
 
 
 def test_go_report_ends_with_the_go_line_and_every_criterion() -> None:
@@ -154,3 +156,13 @@ def test_escape_sequences_in_a_reason_cannot_reach_the_terminal() -> None:
     assert "\x1b" not in rendered
     assert "\x9b" not in rendered
     assert "boom ␛[2J␇ \ufffd2J done" in rendered
+
+
+def test_a_multi_line_sign_off_note_stays_indented_under_its_role() -> None:
+    noted = replace(signoff("qa"), note="first line\nsecond line")
+    rendered = render(report(gate(signoffs=(noted,))), Format.TEXT, width=160)
+
+    lines = rendered.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("  qa: valid"))
+    assert lines[first].endswith("— first line")
+    assert lines[first + 1] == "    second line"

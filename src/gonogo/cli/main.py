@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             return ExitCode.USAGE
         ctx = getattr(exc, "ctx", None)
         hint = f"; see `{ctx.command_path} --help`" if ctx is not None else ""
-        _error(f"{exc.format_message().rstrip('.')}{hint}")
+        # typer checks some values with pydantic, whose wording leaks into the message
+        message = exc.format_message().replace(": Value error, ", ": ").rstrip(".")
+        _error(f"{message}{hint}")
         return ExitCode.USAGE
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -10,7 +10,11 @@ import getpass
 import os
 import socket
 import subprocess
+import unicodedata
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from gonogo.errors import ConfigError, SignoffError
 from gonogo.store.db import default_url
@@ -21,6 +25,9 @@ ENV_USER = "GONOGO_USER"
 ENV_RELEASE = "GONOGO_RELEASE"
 ENV_LOCK_TIMEOUT = "GONOGO_LOCK_TIMEOUT"
 ENV_JOBS = "GONOGO_JOBS"
+
+#: the longest identity: the longest e-mail address a mail server forwards (RFC 5321)
+IDENTITY_MAX = 254
 
 
 def project_root(flag: Path | None) -> Path:
@@ -34,8 +41,24 @@ def project_root(flag: Path | None) -> Path:
 
 
 def database_url(flag: str | None, root: Path) -> str:
-    """The store URL: ``--database-url``/GONOGO_DATABASE_URL, else ``<root>/.gonogo/state.db``."""
-    return flag or default_url(root / ".gonogo")
+    """The store URL: ``--database-url``/GONOGO_DATABASE_URL, else ``<root>/.gonogo/state.db``.
+
+    An in-memory SQLite store is refused: it would forget every change when the command
+    ends, while the audit checkpoint beside the project remembered them.
+    """
+    if not flag:
+        return default_url(root / ".gonogo")
+    try:
+        parsed = make_url(flag)
+    except (ArgumentError, ValueError, UnicodeError):
+        return flag  # the store says what is wrong with it, without the password
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigError(
+            "an in-memory store forgets everything when the command ends",
+            hint="name a file: sqlite:///path/state.db (or unset --database-url / "
+            "GONOGO_DATABASE_URL for <project>/.gonogo/state.db)",
+        )
+    return flag
 
 
 def lock_timeout() -> float:
@@ -55,23 +78,67 @@ def lock_timeout() -> float:
 
 
 def identity(root: Path) -> str | None:
-    """Who is acting: GONOGO_USER, else git's ``user.email`` for the project."""
+    """Who is acting: GONOGO_USER, else git's ``user.email`` for the project.
+
+    Either must be a valid identity (see :func:`check_identity`): it lands in the audit
+    trail and in every report that quotes a sign-off.
+    """
     explicit = os.environ.get(ENV_USER, "").strip()
     if explicit:
-        return explicit
+        return check_identity(explicit, source=ENV_USER)
     try:
         found = subprocess.run(
             ["git", "config", "user.email"],
             cwd=root,
             capture_output=True,
             text=True,
+            errors="surrogateescape",
             timeout=10,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
     email = found.stdout.strip()
-    return email or None
+    return check_identity(email, source="git config user.email") if email else None
+
+
+def identity_problem(text: str) -> str | None:
+    """What keeps ``text`` from being an identity, or None when it is one.
+
+    An identity is one line of printable text (usually an e-mail address) of at most
+    IDENTITY_MAX characters: no control characters, no invisible formatting characters
+    (bidirectional overrides, zero-width spaces: they make a name read other than it is),
+    no bytes that are not UTF-8.
+    """
+    if not text:
+        return "is empty"
+    if len(text) > IDENTITY_MAX:
+        return f"is {len(text)} characters long (at most {IDENTITY_MAX})"
+    for char in text:
+        category = unicodedata.category(char)
+        if char in "\n\r" or category in {"Zl", "Zp"}:
+            return "spans several lines"
+        if category == "Cs":
+            return "is not valid UTF-8 text"
+        if category in {"Cc", "Cf"}:
+            return f"holds the invisible or control character U+{ord(char):04X}"
+    return None
+
+
+def check_identity(text: str, *, source: str) -> str:
+    """``text`` when it is a valid identity, else a one-line ConfigError naming ``source``."""
+    problem = identity_problem(text)
+    if problem is None:
+        return text
+    fix = (
+        f"set {ENV_USER}=you@example.com"
+        if source == ENV_USER
+        else "run `git config user.email you@example.com` or set GONOGO_USER"
+    )
+    raise ConfigError(
+        f"the identity from {source} {problem}",
+        hint=f"{fix}: one line of printable text, at most {IDENTITY_MAX} characters",
+    )
 
 
 def require_identity(root: Path) -> str:
@@ -94,4 +161,8 @@ def actor(root: Path) -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return f"{user}@{socket.gethostname()} (unverified)"
+    local = f"{user}@{socket.gethostname()}"
+    # the account and host names come from the environment too: never record a bad one
+    if identity_problem(local) is not None:
+        local = "unknown"
+    return f"{local} (unverified)"

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import jinja2
 
 from gonogo.report.html import template_environment
-from gonogo.report.interface import ReportError, clean_text
-from gonogo.report.markdown import escape_inline
+from gonogo.report.interface import ReportError
+from gonogo.report.markdown import escape_block, escape_heading, escape_inline
 
 __all__ = [
     "MISSING",
@@ -141,10 +141,6 @@ class Document:
 # -- Markdown -------------------------------------------------------------------------------
 
 
-def _one_line(text: str) -> str:
-    return escape_inline(clean_text(text).replace("\n", " "))
-
-
 def _md_table(table: Table) -> list[str]:
     if not table.rows and not table.keyed:
         return [f"_{escape_inline(table.empty)}_"]
@@ -158,20 +154,20 @@ def _md_table(table: Table) -> list[str]:
 
 def to_markdown(doc: Document) -> str:
     """The document as Markdown (CommonMark with GitHub tables)."""
-    lines = [f"# {_one_line(doc.title)}"]
+    lines = [f"# {escape_heading(doc.title)}"]
     if doc.outcome is not None or doc.summary:
         head = ""
         if doc.outcome is not None:
             head = f"{_MARKS[doc.outcome.tone]} **{escape_inline(doc.outcome.word)}**"
         if doc.summary:
-            head += (": " if head else "") + escape_inline(doc.summary)
+            head += f": {escape_inline(doc.summary)}" if head else escape_block(doc.summary)
         lines += ["", head]
     if doc.facts:
         lines += ["", *_md_table(Table.facts(doc.facts))]
     for section in doc.sections:
-        lines += ["", f"## {_one_line(section.heading)}"]
+        lines += ["", f"## {escape_heading(section.heading)}"]
         for paragraph in section.paragraphs:
-            lines += ["", escape_inline(paragraph)]
+            lines += ["", escape_block(paragraph)]
         for table in section.tables:
             lines += ["", *_md_table(table)]
     return "\n".join(lines) + "\n"

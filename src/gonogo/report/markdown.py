@@ -18,7 +18,15 @@ from gonogo.report.interface import (
     verdict_line,
 )
 
-__all__ = ["STATUS_MARKERS", "VERDICT_MARKERS", "code_cell", "escape_inline", "render_markdown"]
+__all__ = [
+    "STATUS_MARKERS",
+    "VERDICT_MARKERS",
+    "code_cell",
+    "escape_block",
+    "escape_heading",
+    "escape_inline",
+    "render_markdown",
+]
 
 #: the marker beside each status word, so a table reads at a glance
 STATUS_MARKERS: dict[Status, str] = {
@@ -38,10 +46,41 @@ VERDICT_MARKERS: dict[Verdict, str] = {Verdict.GO: "✅", Verdict.NO_GO: "❌"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
+# What makes a line start a block other than a paragraph: a list item (``-``, ``+``, ``1.``,
+# ``1)``), an ATX heading (``#``), a thematic break (``---``, ``___``; ``*`` is escaped
+# anyway). Its first character is escaped where the text starts a block or list item.
+_BLOCK_START = re.compile(r"^(?:[-+#]|\d{1,9}(?=[.)]))")
+# ``## Title #`` loses its trailing ``#``: a closing sequence of the heading
+_HEADING_CLOSE = re.compile(r"(?<=\s)#+$")
+
+
 def escape_inline(text: str) -> str:
     """``text`` as literal inline Markdown on one line: specials escaped, newlines ``<br>``."""
     escaped = _SPECIAL.sub(r"\\\1", clean_text(text))
     return escaped.replace("\n", "<br>")
+
+
+def escape_block(text: str) -> str:
+    """``text`` as literal Markdown where it starts a paragraph or a list item.
+
+    Leading whitespace (four spaces make a code block), a leading line break (``<br>``
+    alone opens an HTML block) and a leading block marker (``# ``, ``- ``, ``1. ``) would
+    turn the text into other Markdown, so the first two are dropped and the marker escaped.
+    """
+    escaped = escape_inline(clean_text(text).strip())
+    match = _BLOCK_START.match(escaped)
+    if match is None:
+        return escaped
+    if match.group()[0].isdigit():  # escape the ``.`` or ``)`` after the number
+        end = match.end()
+        return f"{escaped[:end]}\\{escaped[end:]}"
+    return "\\" + escaped
+
+
+def escape_heading(text: str) -> str:
+    """``text`` as the literal end of a heading: one line, and a trailing `` #`` kept."""
+    escaped = _one_line(text).rstrip()
+    return _HEADING_CLOSE.sub(lambda match: "\\" + match.group(), escaped)
 
 
 def _one_line(text: str) -> str:
@@ -65,9 +104,9 @@ def render_markdown(report: RunReport, *, kind: ReportKind, color: bool, width: 
 
 
 def _head(report: RunReport, kind: ReportKind) -> list[str]:
-    subject = _one_line(report.project)
+    subject = escape_heading(report.project)
     if report.release:
-        subject = f"{subject} {_one_line(report.release)}"
+        subject = f"{_one_line(report.project)} {escape_heading(report.release)}"
     verdict = f"{VERDICT_MARKERS[report.verdict]} {verdict_line(report)}"
     snapshot = "status of the recorded evaluation" if kind is ReportKind.STATUS else "fresh check"
     return [
@@ -107,7 +146,7 @@ def _gate(gate: GateResult) -> list[str]:
     lines += [_signoff_item(s) for s in signoffs] if signoffs else ["_No owners to sign._"]
     if gate.reasons:
         lines += ["", "**Reasons**", ""]
-        lines += [f"- {escape_inline(reason)}" for reason in gate.reasons]
+        lines += [f"- {escape_block(reason)}" for reason in gate.reasons]
     return lines
 
 

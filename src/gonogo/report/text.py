@@ -81,7 +81,8 @@ def render_text(report: RunReport, *, kind: ReportKind, color: bool, width: int)
         console.print()
         console.print(Text("policy approval (Phase-1 exit):"))
         for approval in report.approvals:
-            console.print(Text(f"  {approval.role}: {signoff_text(approval)}"))
+            words = _indented(signoff_text(approval), "    ")
+            console.print(Text(f"  {clean_text(approval.role)}: {words}"))
     for gate in report.gates:
         console.print()
         _print_gate(console, gate)
@@ -202,7 +203,8 @@ def _signoffs(gate: GateResult) -> Text:
     text = Text("owners: " + ", ".join(clean_text(o) for o in gate.owners))
     for signoff in signoffs_of(gate):
         text.append(f"\n  {clean_text(signoff.role)}: ")
-        words = signoff_text(signoff)
+        # a note's later lines stay under its role, not at the start of the line
+        words = _indented(signoff_text(signoff), "    ")
         if signoff.state is SignoffState.VALID:
             words = f"valid — {words}"
         text.append(words, style=_SIGNOFF_STYLE[signoff.state])
