@@ -257,3 +257,18 @@ def test_a_damaged_checkpoint_is_set_aside_by_the_next_write_and_reported_until_
 
     kept.unlink()  # reviewed
     assert main([*cli_env, "audit", "verify"]) == 0
+
+
+def test_the_text_log_keeps_one_line_per_event_whatever_the_stored_actor(
+    ws: Workspace, cli_env: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # identities are checked now (docs/cli.md, Identities); one stored before may not be
+    hostile = Workspace(root=ws.root, store=ws.store, actor="mallory\x1b[2J\nforged line")
+    append_events(hostile, sample_payloads(2))
+
+    assert main([*cli_env, "audit", "log"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert all("\x1b" not in line for line in lines)
+    assert all("\tmallory\u241b[2J forged line\t" in line for line in lines)
