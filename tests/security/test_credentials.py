@@ -271,6 +271,21 @@ def test_check_fails_until_every_credential_is_rotated_in_time(shop: Project) ->
     assert result["reason"] == "2 of 2 credential(s) ok"
 
 
+def test_check_reads_the_rotations_of_the_store_given_with_database_url(
+    shop: Project, tmp_path: Path
+) -> None:
+    elsewhere = f"sqlite:///{tmp_path / 'team' / 'state.db'}"
+    for name in ("SHOP_DB_PASSWORD", "deploy-key"):
+        rotated = shop.run("--database-url", elsewhere, "security", "rotated", name, user=SAM)
+        assert rotated.code == 0, rotated.err
+
+    result = shop.run("--database-url", elsewhere, "check", "--format", "json")
+
+    found = criterion(result.json(), "security.credentials")
+    assert (found["status"], found["measured"]) == ("pass", 0)  # the rotations were read there
+    assert not shop.database.exists()  # and no store was made in the project for them
+
+
 def test_check_is_not_reported_when_there_is_nothing_to_track(shop: Project) -> None:
     (shop.root / "gonogo.env.toml").unlink()
     shop.policy(POLICY.format(extra=""))

@@ -30,7 +30,7 @@ from gonogo.checks.interface import (
 from gonogo.errors import GonogoError
 from gonogo.gates.results import EvidenceRef, Status
 from gonogo.perf import git as gitq
-from gonogo.store.db import default_url, open_store
+from gonogo.store.db import default_url, missing_sqlite_file, open_store
 from gonogo.vcs import DIRTY
 
 ENV_DATABASE_URL = "GONOGO_DATABASE_URL"
@@ -74,7 +74,7 @@ class BranchGuardCheck:
             base, commits = _commits(params, ctx.root)
         except GonogoError as exc:
             raise CheckError(str(exc)) from None
-        found = _evaluations(ctx.root, {c for c, _ in commits}, params)
+        found = _evaluations(ctx.root, {c for c, _ in commits}, params, ctx.store_url)
         bad = []
         for commit, subject in commits:
             problems = {}
@@ -160,7 +160,7 @@ def _commits(params: BranchGuardParams, root: Path) -> tuple[str, list[tuple[str
 
 
 def _evaluations(
-    root: Path, commits: set[str], params: BranchGuardParams
+    root: Path, commits: set[str], params: BranchGuardParams, store_url: str | None
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The newest ``gate.evaluated`` payload per (recorded commit, gate) for these commits."""
     wanted = commits | {c + DIRTY for c in commits}
@@ -168,7 +168,7 @@ def _evaluations(
     found: dict[tuple[str, str], dict[str, Any]] = {}
     if not commits:
         return found
-    for payload in _evaluated_events(root):
+    for payload in _evaluated_events(root, store_url):
         commit, gate = payload.get("commit"), payload.get("gate")
         if commit not in wanted or gate not in gates:
             continue
@@ -178,9 +178,9 @@ def _evaluations(
     return found
 
 
-def _evaluated_events(root: Path) -> Iterator[dict[str, Any]]:
-    url = os.environ.get(ENV_DATABASE_URL) or default_url(root / ".gonogo")
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+def _evaluated_events(root: Path, store_url: str | None) -> Iterator[dict[str, Any]]:
+    url = store_url or os.environ.get(ENV_DATABASE_URL) or default_url(root / ".gonogo")
+    if missing_sqlite_file(url):
         return  # no store yet: nothing was ever evaluated here (and do not create one)
     try:
         store = open_store(url)

@@ -35,7 +35,7 @@ from gonogo.policy.credentials import Security
 from gonogo.policy.load import find_policy, load_policy
 from gonogo.security.credentials import Entry, Ledger, binding_view, inventory_path, read_ledger
 from gonogo.security.rotation_sources import Sources
-from gonogo.store.db import default_url, open_store
+from gonogo.store.db import default_url, missing_sqlite_file, open_store
 
 ENV_DATABASE_URL = "GONOGO_DATABASE_URL"
 _LISTED = 3
@@ -55,10 +55,14 @@ def _security(root: Path) -> Security:
         return Security()  # the engine validated the policy already; a bare run uses defaults
 
 
-def stored_events(root: Path) -> Iterator[chain.Event]:
-    """The project store's audit events (none when there is no store yet; none is created)."""
-    url = os.environ.get(ENV_DATABASE_URL) or default_url(root / ".gonogo")
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+def stored_events(root: Path, store_url: str | None = None) -> Iterator[chain.Event]:
+    """The store's rotation events (none when there is no store yet; none is created).
+
+    ``store_url``: the store the run records into; else GONOGO_DATABASE_URL, else the
+    project's default store.
+    """
+    url = store_url or os.environ.get(ENV_DATABASE_URL) or default_url(root / ".gonogo")
+    if missing_sqlite_file(url):
         return
     try:
         store = open_store(url)
@@ -96,7 +100,7 @@ class CredentialsCheck:
             ledger = read_ledger(
                 ctx.root,
                 security,
-                list(stored_events(ctx.root)),
+                list(stored_events(ctx.root, ctx.store_url)),
                 as_of=datetime.now(UTC),
                 lookup=Sources(security, os.environ, timeout=params.timeout),
                 names=params.names,

@@ -130,6 +130,8 @@ class CheckContext:
     gates: GateLookup
     ingested: Callable[[], Path | None]
     """Path of evidence pushed with ``gonogo ingest`` for this criterion, or None."""
+    store_url: str | None = None
+    """The URL of the store this run records into (``--database-url``), as given."""
 
     def resolve(self, relative: str) -> Path:
         """A path from the policy, relative to the project root."""

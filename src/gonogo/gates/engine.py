@@ -237,6 +237,7 @@ class Engine:
             timeout=criterion.timeout,
             gates=lookup,
             ingested=lambda: ingested,
+            store_url=self.ws.store.given_url,
         )
         try:
             inputs = item.check.inputs(item.params, ctx)

@@ -86,6 +86,8 @@ class Store:
 
     def __init__(self, url: str, *, lock_timeout: float = 15.0) -> None:
         parsed = _parse(url)
+        self.given_url = url
+        """the URL as given (options included): another reader opens the same store with it"""
         self.dialect = parsed.get_backend_name()
         self.readonly = False
         if self.dialect == "sqlite":
@@ -370,6 +372,22 @@ def _sqlstate(exc: DBAPIError) -> str | None:
 def _first_line(exc: DBAPIError) -> str:
     text = str(exc.orig).strip() if exc.orig is not None else str(exc)
     return text.splitlines()[0] if text else type(exc.orig or exc).__name__
+
+
+def missing_sqlite_file(url: str) -> bool:
+    """Whether ``url`` names a SQLite store whose file does not exist yet.
+
+    A reader that must not create a store (a check looking for past events) asks this
+    first; an unusable URL is the store's own one-line error when it is opened.
+    """
+    try:
+        parsed = _parse(url)
+    except ConfigError:
+        return False
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return False
+    return not Path(database).is_file()
 
 
 def _parse(url: str) -> URL:
