@@ -10,14 +10,12 @@ clean, fails the guard.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from gonogo.audit import chain
 from gonogo.checks.interface import (
     Bound,
     CheckContext,
@@ -27,13 +25,12 @@ from gonogo.checks.interface import (
     Judgement,
     Observation,
 )
+from gonogo.checks.stored import audit_events
 from gonogo.errors import GonogoError
 from gonogo.gates.results import EvidenceRef, Status
 from gonogo.perf import git as gitq
-from gonogo.store.db import default_url, missing_sqlite_file, open_store
 from gonogo.vcs import DIRTY
 
-ENV_DATABASE_URL = "GONOGO_DATABASE_URL"
 _LISTED = 20
 
 
@@ -179,21 +176,8 @@ def _evaluations(
 
 
 def _evaluated_events(root: Path, store_url: str | None) -> Iterator[dict[str, Any]]:
-    url = store_url or os.environ.get(ENV_DATABASE_URL) or default_url(root / ".gonogo")
-    if missing_sqlite_file(url):
-        return  # no store yet: nothing was ever evaluated here (and do not create one)
-    try:
-        store = open_store(url)
-    except GonogoError as exc:
-        raise CheckError(str(exc)) from None
-    try:
-        with store.read() as conn:
-            for event in chain.events(conn, type_prefix="gate.evaluated"):
-                yield dict(event.payload)
-    except GonogoError as exc:
-        raise CheckError(str(exc)) from None
-    finally:
-        store.close()
+    for event in audit_events(root, store_url, "gate.evaluated"):
+        yield dict(event.payload)
 
 
 def _problem(

@@ -28,6 +28,7 @@ from gonogo.checks.interface import (
     Observation,
 )
 from gonogo.checks.reports import refs
+from gonogo.checks.stored import audit_events
 from gonogo.digest import sha256_json
 from gonogo.errors import GonogoError
 from gonogo.gates.results import EvidenceRef, Status
@@ -35,9 +36,7 @@ from gonogo.policy.credentials import Security
 from gonogo.policy.load import find_policy, load_policy
 from gonogo.security.credentials import Entry, Ledger, binding_view, inventory_path, read_ledger
 from gonogo.security.rotation_sources import Sources
-from gonogo.store.db import default_url, missing_sqlite_file, open_store
 
-ENV_DATABASE_URL = "GONOGO_DATABASE_URL"
 _LISTED = 3
 
 
@@ -56,25 +55,8 @@ def _security(root: Path) -> Security:
 
 
 def stored_events(root: Path, store_url: str | None = None) -> Iterator[chain.Event]:
-    """The store's rotation events (none when there is no store yet; none is created).
-
-    ``store_url``: the store the run records into; else GONOGO_DATABASE_URL, else the
-    project's default store.
-    """
-    url = store_url or os.environ.get(ENV_DATABASE_URL) or default_url(root / ".gonogo")
-    if missing_sqlite_file(url):
-        return
-    try:
-        store = open_store(url)
-    except GonogoError as exc:
-        raise CheckError(str(exc)) from None
-    try:
-        with store.read() as conn:
-            yield from chain.events(conn, type_prefix="security.credential.")
-    except GonogoError as exc:
-        raise CheckError(str(exc)) from None
-    finally:
-        store.close()
+    """The store's rotation events (see :func:`gonogo.checks.stored.audit_events`)."""
+    return audit_events(root, store_url, "security.credential.")
 
 
 class CredentialsCheck:

@@ -16,7 +16,7 @@ from gonogo.cli.common import STORE_INT_MAX, OutputOption
 from gonogo.cli.context import Globals, workspace
 from gonogo.errors import ExitCode
 from gonogo.report.document import render_document
-from gonogo.report.interface import clean_text
+from gonogo.report.interface import clean_line
 from gonogo.report.lists import audit_log_document, audit_verify_document, audit_verify_summary
 
 app = typer.Typer(help="Read, export and verify the audit trail.", no_args_is_help=True)
@@ -63,8 +63,8 @@ def log(
         # one line per event whatever the stored text (an actor recorded before identities
         # were checked may hold escapes or line breaks)
         text = "\n".join(
-            f"#{e.seq}\t{e.ts}\t{_cell(e.actor)}\t{_cell(e.type)}\t"
-            f"{_cell(chain.payload_summary(e.payload))}"
+            f"#{e.seq}\t{e.ts}\t{clean_line(e.actor)}\t{clean_line(e.type)}\t"
+            f"{clean_line(chain.payload_summary(e.payload))}"
             for e in events
         )
     output.emit(text, out)
@@ -122,8 +122,3 @@ def verify(
         state = "OK" if result.ok else "BROKEN"
         output.emit(f"audit trail {state}: {audit_verify_summary(report)}", out)
     return ExitCode.OK if result.ok else ExitCode.NO_GO
-
-
-def _cell(text: str) -> str:
-    """Stored text on one line of a terminal: controls made visible, line breaks as spaces."""
-    return clean_text(text).replace("\n", " ")

@@ -15,7 +15,7 @@ from gonogo.errors import ExitCode
 from gonogo.gates.status import status
 from gonogo.report import Format, ReportKind, render
 from gonogo.report.document import render_document
-from gonogo.report.interface import clean_text
+from gonogo.report.interface import clean_line, clean_text
 from gonogo.report.lists import releases_document
 from gonogo.scope import releases
 
@@ -65,7 +65,8 @@ def list_(
         text = "no releases yet: create one with `gonogo release create VERSION`"
     else:
         text = "\n".join(
-            f"{r.version}\t{r.state.value}\t{r.created_at}\t{_cell(r.created_by)}" for r in found
+            f"{r.version}\t{r.state.value}\t{r.created_at}\t{clean_line(r.created_by)}"
+            for r in found
         )
     output.emit(text, out)
     return ExitCode.OK
@@ -88,15 +89,10 @@ def show(
     if fmt is Format.TEXT:
         header = (
             f"release {release.version} ({release.state.value}), "
-            f"created {release.created_at} by {_cell(release.created_by)}"
+            f"created {release.created_at} by {clean_line(release.created_by)}"
         )
         if release.notes:
             header += f"\n{clean_text(release.notes)}"
         body = header + "\n\n" + body
     output.emit(body, out)
     return ExitCode.OK
-
-
-def _cell(text: str) -> str:
-    """Stored text on one line of a terminal: controls made visible, line breaks as spaces."""
-    return clean_text(text).replace("\n", " ")

@@ -107,6 +107,11 @@ def clean_text(text: str) -> str:
     return _UNSAFE.sub("\ufffd", text)
 
 
+def clean_line(text: str) -> str:
+    """:func:`clean_text` on one line of a terminal: line breaks become spaces."""
+    return clean_text(text).replace("\n", " ")
+
+
 def format_measured(value: Scalar) -> str:
     """A measured value as people read it: ``0.912346``, ``42``, ``true``, ``—`` for none."""
     if value is None:
