@@ -445,7 +445,7 @@ def _sqlite_options(url: URL) -> tuple[URL, bool]:
 
 
 def _display(url: URL) -> str:
-    """The URL to show and to key the audit checkpoint by: no password, no secret option."""
+    """The URL to show: no password, no secret option (the checkpoint key drops options)."""
     shown = url.set(query={}).render_as_string(hide_password=True)
     options = [
         f"{quote_plus(key)}={'***' if _SECRET_QUERY.search(key) else quote_plus(value)}"
