@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from gonogo.errors import GonogoError
+from gonogo.errors import GonogoError, one_line
 from gonogo.gates import plan as gate_plan
 from gonogo.gates.engine import Engine
 from gonogo.gates.results import Outcome, Status
@@ -53,7 +53,7 @@ from gonogo.rollout.analysis.interface import (
     Step,
     VariantSample,
 )
-from gonogo.rollout.deploy.interface import Backend, Deployer, Variant
+from gonogo.rollout.deploy.interface import Backend, Deployer, Health, Variant
 from gonogo.rollout.errors import DeployError, RolloutError, RouterError, SourceError
 from gonogo.rollout.judges import make_judge
 from gonogo.rollout.route.interface import Router
@@ -84,7 +84,9 @@ class Components:
     def close(self) -> None:
         """Release what this process holds (targets keep serving)."""
         for part in (self.source, self.router, self.deployer):
-            with contextlib.suppress(GonogoError, OSError):
+            # the rollout is over or handed on: a component that fails to let go (a
+            # plugin's bug included) must not turn that into a crash
+            with contextlib.suppress(Exception):
                 part.close()
 
 
@@ -152,6 +154,25 @@ def increment(now: VariantSample, before: VariantSample) -> VariantSample:
     return VariantSample(requests, errors, LatencyHistogram(counts), metrics)
 
 
+@contextlib.contextmanager
+def failing_as(error: type[GonogoError], part: str) -> Iterator[None]:
+    """Report any failure of ``part`` (a component, often another package's) as ``error``.
+
+    A deployer, router, metric source or judge that raises something other than its
+    area's error (a bug in it, an error type it forgot to translate) would otherwise end
+    the controller with traffic still on the canary; as its area's error the controller
+    handles it like any failure of that area: it rolls back (or, for a metric source,
+    counts the read as unreadable) and names the part and what it raised.
+    """
+    try:
+        yield
+    except error:
+        raise
+    except Exception as exc:
+        detail = str(exc) if isinstance(exc, GonogoError) else f"{type(exc).__name__}: {exc}"
+        raise error(f"{part} failed: {one_line(detail)}") from exc
+
+
 class Controller:
     """Drives one rollout; see the module docstring."""
 
@@ -176,6 +197,27 @@ class Controller:
         self.baseline: Backend | None = None
         self.canary: Backend | None = None
         self._analysis: tuple[Judge, GuardrailMonitor, float] | None = None
+        self._unadopted: str | None = None  # why the deployer could not adopt its targets
+
+    def _deployer(self) -> contextlib.AbstractContextManager[None]:
+        return failing_as(DeployError, f"the {self.plan.deployer.type!r} deployer")
+
+    def _router(self) -> contextlib.AbstractContextManager[None]:
+        return failing_as(RouterError, f"the {self.plan.router.type!r} router")
+
+    def _source(self) -> contextlib.AbstractContextManager[None]:
+        return failing_as(SourceError, f"the {self.plan.source.type!r} metric source")
+
+    def _judging(self) -> contextlib.AbstractContextManager[None]:
+        return failing_as(RolloutError, f"the {self.plan.judge!r} judge")
+
+    def _health(self) -> Health:
+        """The canary's health; a health check that fails counts as unhealthy."""
+        try:
+            with self._deployer():
+                return self.parts.deployer.health(Variant.CANARY)
+        except DeployError as exc:
+            return Health(False, f"its health check failed: {exc}")
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -192,6 +234,12 @@ class Controller:
                 )
         try:
             self._adopt()
+            if self._unadopted is not None and self.record.state.active:
+                if self.baseline is not None:
+                    # this process's router has not been told the backends yet
+                    with contextlib.suppress(RouterError), self._router():
+                        self.parts.router.configure(self.baseline, self.canary, 0.0)
+                self._rollback(self._unadopted)
             while self.record.state.active and not self.stop.is_set():
                 if self.record.state is RolloutState.PENDING:
                     self._pending()
@@ -213,7 +261,12 @@ class Controller:
         """On resume: adopt the targets a killed controller left running."""
         saved = self.record.components
         if saved.get("deployer"):
-            self.parts.deployer.attach(saved["deployer"])
+            try:
+                with self._deployer():
+                    self.parts.deployer.attach(saved["deployer"])
+            except DeployError as exc:
+                # it cannot check or take down what it cannot find: the caller rolls back
+                self._unadopted = f"the deployer could not adopt its targets: {exc}"
         if saved.get("baseline"):
             self.baseline = Backend.from_json(saved["baseline"])
         if saved.get("canary"):
@@ -233,12 +286,20 @@ class Controller:
             before = store.previous(conn, self.record.id)
         saved = before.components.get("deployer") if before is not None else None
         if isinstance(saved, Mapping) and saved.get("type") == self.record.plan.deployer.type:
-            with contextlib.suppress(GonogoError):
+            with contextlib.suppress(DeployError), self._deployer():
                 self.parts.deployer.attach(saved)
+
+    def _deployer_state(self) -> Any:
+        """What lets a resumed controller find the targets (the last saved, if it fails)."""
+        try:
+            with self._deployer():
+                return self.parts.deployer.state()
+        except DeployError:
+            return self.record.components.get("deployer")
 
     def _save(self, **values: Any) -> None:
         components = {
-            "deployer": self.parts.deployer.state(),
+            "deployer": self._deployer_state(),
             "router_url": self._router_url(),
             "baseline": self.baseline.to_json() if self.baseline else None,
             "canary": self.canary.to_json() if self.canary else None,
@@ -253,8 +314,9 @@ class Controller:
 
     def _router_url(self) -> str | None:
         try:
-            return self.parts.router.url
-        except GonogoError:
+            with self._router():
+                return self.parts.router.url
+        except RouterError:
             return None
 
     def _tell(
@@ -279,10 +341,12 @@ class Controller:
     def _pending(self) -> None:
         self._take_over()
         try:
-            self.baseline = self.parts.deployer.deploy(
-                Variant.BASELINE, self.record.baseline_version
-            )
-            self.parts.router.configure(self.baseline, None, 0.0)
+            with self._deployer():
+                self.baseline = self.parts.deployer.deploy(
+                    Variant.BASELINE, self.record.baseline_version
+                )
+            with self._router():
+                self.parts.router.configure(self.baseline, None, 0.0)
         except (DeployError, RouterError) as exc:
             self._finish(RolloutState.ROLLED_BACK, f"baseline could not be set up: {exc}")
             return
@@ -291,8 +355,10 @@ class Controller:
     def _staging(self) -> None:
         try:
             baseline = _known(self.baseline, "baseline")
-            self.canary = self.parts.deployer.deploy(Variant.CANARY, self.record.version)
-            self.parts.router.configure(baseline, self.canary, 0.0)
+            with self._deployer():
+                self.canary = self.parts.deployer.deploy(Variant.CANARY, self.record.version)
+            with self._router():
+                self.parts.router.configure(baseline, self.canary, 0.0)
         except (DeployError, RouterError) as exc:
             self._rollback(f"staging: the candidate could not be deployed: {exc}")
             return
@@ -367,7 +433,8 @@ class Controller:
             return
         step_plan = self.plan.steps[record.step]
         try:
-            self.parts.router.configure(self.baseline, self.canary, record.weight)
+            with self._router():
+                self.parts.router.configure(self.baseline, self.canary, record.weight)
         except RouterError as exc:
             self._rollback(f"router failed: {exc}")
             return
@@ -375,35 +442,55 @@ class Controller:
         moving = record.target_weight is not None or record.weight != step_plan.weight
         if moving and not self._set_weight(step_plan.weight):
             return
-        health = self.parts.deployer.health(Variant.CANARY)
+        health = self._health()
         if not health.healthy:
             self._rollback(f"the canary is unhealthy: {health.detail}")
             return
         self._run_step(step_plan.weight / 100.0)
 
-    def _run_step(self, share: float) -> None:
+    def _start_analysis(self, share: float) -> tuple[Judge, GuardrailMonitor, float] | None:
+        """The step's judge started and the source bound: (judge, guardrails, clock origin).
+
+        None after rolling back: no analysis can run, and the canary must not keep its
+        share unjudged.
+        """
         step_plan = self.plan.steps[self.record.step]
-        if self._analysis is None:
-            # one judge per rollout run: each step starts a fresh e-process and the
-            # steps' e-values multiply (a new version or a resume starts over)
-            self._analysis = (
-                make_judge(self.plan),
-                GuardrailMonitor(tuple(g.guardrail() for g in self.plan.guardrails)),
-                self.clock(),
-            )
-        judge, guardrails, origin = self._analysis
-        self.parts.source.bind(_known(self.baseline, "baseline"), _known(self.canary, "canary"))
+        try:
+            with self._judging():
+                if self._analysis is None:
+                    # one judge per rollout run: each step starts a fresh e-process and
+                    # the steps' e-values multiply (a new version or a resume starts over)
+                    self._analysis = (
+                        make_judge(self.plan),
+                        GuardrailMonitor(tuple(g.guardrail() for g in self.plan.guardrails)),
+                        self.clock(),
+                    )
+                judge, guardrails, origin = self._analysis
+                started = self.clock()
+                judge.begin_step(
+                    Step(
+                        index=self.record.step,
+                        weight=share,
+                        started_at=started - origin,
+                        max_dwell_s=step_plan.max_dwell_s,
+                        warmup_s=step_plan.warmup_s,
+                        min_dwell_s=step_plan.min_dwell_s,
+                    )
+                )
+            baseline, canary = _known(self.baseline, "baseline"), _known(self.canary, "canary")
+            with self._source():
+                self.parts.source.bind(baseline, canary)
+        except RolloutError as exc:
+            self._rollback(f"the analysis could not start: {exc}")
+            return None
+        return judge, guardrails, origin
+
+    def _run_step(self, share: float) -> None:
+        analysis = self._start_analysis(share)
+        if analysis is None:
+            return
+        judge, guardrails, origin = analysis
         started = self.clock()
-        judge.begin_step(
-            Step(
-                index=self.record.step,
-                weight=share,
-                started_at=started - origin,
-                max_dwell_s=step_plan.max_dwell_s,
-                warmup_s=step_plan.warmup_s,
-                min_dwell_s=step_plan.min_dwell_s,
-            )
-        )
         totals = _Accumulator()
         source_errors = 0
         previous = self._read_source()
@@ -418,7 +505,7 @@ class Controller:
                 return
             with self.ws.transaction() as tx:
                 self.record = store.heartbeat(tx, self.record, self.token)
-            health = self.parts.deployer.health(Variant.CANARY)
+            health = self._health()
             if not health.healthy:
                 self._rollback(f"the canary is unhealthy: {health.detail}")
                 return
@@ -447,7 +534,12 @@ class Controller:
             )
             previous = snapshot
             totals.add(observation)
-            decision = guardrails.observe(observation) or judge.observe(observation)
+            try:
+                with self._judging():
+                    decision = guardrails.observe(observation) or judge.observe(observation)
+            except RolloutError as exc:
+                self._rollback(f"the analysis failed: {exc}")
+                return
             self._decide(decision, totals)
             if decision.action is Action.ROLLBACK:
                 self._rollback(decision.reason, decision)
@@ -461,7 +553,8 @@ class Controller:
 
     def _read_source(self) -> Snapshot | str:
         try:
-            return self.parts.source.snapshot()
+            with self._source():
+                return self.parts.source.snapshot()
         except SourceError as exc:
             return str(exc)
 
@@ -488,7 +581,8 @@ class Controller:
         self._save(target_weight=weight)
         self._crash_point("weight-written-ahead")
         try:
-            self.parts.router.set_weight(weight)
+            with self._router():
+                self.parts.router.set_weight(weight)
         except RouterError as exc:
             self._rollback(f"router failed to set {weight:g}%: {exc}")
             return False
@@ -531,7 +625,8 @@ class Controller:
         if not self._set_weight(100.0):
             return
         try:
-            self.parts.deployer.promote()
+            with self._deployer():
+                self.parts.deployer.promote()
         except DeployError as exc:
             reason = f"{reason}; the deployer's promote failed: {exc}"
         self.baseline, self.canary = self.canary, None
@@ -543,7 +638,8 @@ class Controller:
         with contextlib.suppress(GonogoError):
             self._save(target_weight=0.0)
         try:
-            self.parts.router.set_weight(0.0)
+            with self._router():
+                self.parts.router.set_weight(0.0)
         except RouterError as exc:
             problems.append(f"the router could not be set to 0%: {exc}")
         else:
@@ -555,7 +651,8 @@ class Controller:
                     payload={"from": before, "to": 0.0},
                 )
         try:
-            self.parts.deployer.rollback()
+            with self._deployer():
+                self.parts.deployer.rollback()
         except DeployError as exc:
             problems.append(f"the deployer's rollback failed: {exc}")
         full = reason + ("; " + "; ".join(problems) if problems else "")
@@ -594,7 +691,8 @@ class Controller:
         if not self._set_weight(0.0):
             return
         try:
-            self.parts.deployer.rollback()
+            with self._deployer():
+                self.parts.deployer.rollback()
         except DeployError as exc:
             self._rollback(f"the old canary {old} could not be taken down: {exc}")
             return
@@ -610,12 +708,25 @@ class Controller:
         )
 
     def promote_now(self, reason: str) -> RolloutRecord:
-        """Promote without a running controller (``gonogo rollout promote`` after a crash)."""
-        return self._directly(lambda: self._promote(reason))
+        """Promote without a running controller (``gonogo rollout promote`` after a crash).
+
+        Refused when the deployer cannot find the targets it would promote.
+        """
+
+        def promote() -> None:
+            if self._unadopted is not None:
+                raise RolloutError(
+                    f"cannot promote: {self._unadopted}", hint="abort the rollout instead"
+                )
+            self._promote(reason)
+
+        return self._directly(promote)
 
     def abort_now(self, reason: str) -> RolloutRecord:
         """Roll back without a running controller (``gonogo rollout abort`` after a crash)."""
-        return self._directly(lambda: self._rollback(reason))
+        return self._directly(
+            lambda: self._rollback(reason + (f"; {self._unadopted}" if self._unadopted else ""))
+        )
 
     def _directly(self, action: Callable[[], None]) -> RolloutRecord:
         with self.ws.transaction() as tx:
@@ -623,7 +734,7 @@ class Controller:
         try:
             self._adopt()
             if self.baseline is not None and self.canary is not None:
-                with contextlib.suppress(RouterError):
+                with contextlib.suppress(RouterError), self._router():
                     self.parts.router.configure(self.baseline, self.canary, self.record.weight)
             action()
         finally:
