@@ -83,7 +83,7 @@ SCRIPTS = {
         echo "deploy $1 $2 prev=$3 url=$4" >> "$MARKS/calls.log"
         echo "pulling image"
         echo "contacting registry" >&2
-        echo "error: registry refused token $DEPLOY_TOKEN" >&2
+        echo "error: registry refused token $REGISTRY_ACCOUNT" >&2
         exit 4
         """,
     "hang.sh": """\
@@ -253,7 +253,7 @@ def test_a_failing_command_is_one_line_without_environment_values(
 ) -> None:
     deployer = make(
         deploy=[setup.script("fail.sh"), "{variant}", "{version}", "{previous_version}", "{url}"],
-        env={"DEPLOY_TOKEN": SECRET},
+        env={"REGISTRY_ACCOUNT": SECRET},
     )
 
     with pytest.raises(DeployError) as caught:
@@ -387,6 +387,7 @@ def test_a_missing_program_is_one_line(make: Factory, setup: Setup) -> None:
         ({"health": "healthz"}, "is neither a URL path nor a command"),
         ({"health": ["check", "{previous_version}"]}, "{previous_version} in `health`"),
         ({"rollback": ""}, "`rollback` names no command"),
+        ({"env": {"REGISTRY_TOKEN": "s3cr3t"}}, "`env.REGISTRY_TOKEN` writes a secret"),
     ],
 )
 def test_bad_configuration_is_refused_before_anything_runs(

@@ -343,10 +343,10 @@ def test_environment_values_never_appear_in_the_error(make: Factory) -> None:
         command=[
             sys.executable,
             "-c",
-            "import os, sys; sys.exit('rejected token ' + os.environ['TOKEN'])",
+            "import os, sys; sys.exit('rejected token ' + os.environ['SERVICE_ACCOUNT'])",
             "{port}",
         ],
-        versions={"v2": {"env": {"TOKEN": secret}}},
+        versions={"v2": {"env": {"SERVICE_ACCOUNT": secret}}},
     )
 
     with pytest.raises(DeployError) as caught:
@@ -385,6 +385,16 @@ def test_a_missing_program_is_one_line(make: Factory) -> None:
         ({"command": [*SAMPLE, "--version", "{version"]}, "unbalanced brace in `command`"),
         ({"command": [*SAMPLE, "--version", "{version}"]}, "never learns its port"),
         ({"health_path": "healthz"}, "must start with /"),
+        ({"env": {"REGISTRY_TOKEN": "ghp-0123456789"}}, "`env.REGISTRY_TOKEN` writes a secret"),
+        (
+            {"versions": {"v2": {"env": {"DB_PASSWORD": "hunter2-hunter2"}}}},
+            "`versions.v2.env.DB_PASSWORD` writes a secret into the policy",
+        ),
+        (
+            {"env": {"DATABASE_URL": "postgresql://app:pw-0123456789@db/app"}},
+            "`env.DATABASE_URL` writes a secret into the policy, which every rollout stores; "
+            "remove it and export DATABASE_URL in the controller's environment",
+        ),
     ],
 )
 def test_bad_templates_are_refused_before_anything_runs(
@@ -394,6 +404,20 @@ def test_bad_templates_are_refused_before_anything_runs(
         make(**overrides)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert "0123456789" not in str(caught.value)  # a refused secret is named, never shown
+
+
+def test_secret_names_with_a_file_path_or_a_placeholder_are_not_secrets(make: Factory) -> None:
+    deployer = make(
+        env={
+            "GOOGLE_APPLICATION_CREDENTIALS": "/etc/gcp/service-account.json",
+            "TLS_KEY": "./certs/server.key",
+            "SESSION_SECRET": "{variant}-{version}",
+            "AUTH_TOKEN": "",
+            "DATABASE_URL": "postgresql://app@db/app",
+        }
+    )
+    assert deployer.config.env["TLS_KEY"] == "./certs/server.key"
 
 
 def test_unknown_placeholder_error_names_the_known_ones(make: Factory) -> None:

@@ -28,6 +28,7 @@ from gonogo.checks.command import kill_group
 from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
 from gonogo.rollout.deploy.support import (
+    check_env_secrets,
     check_template,
     check_version,
     describe_exit,
@@ -343,3 +344,4 @@ def _check_config(config: CommandDeployerConfig) -> None:
     elif config.health is not None:
         for arg in split_command(config.health, "health"):
             check_template(arg, HEALTH_PLACEHOLDERS, "health")
+    check_env_secrets(config.env, "env")

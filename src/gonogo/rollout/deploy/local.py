@@ -26,6 +26,7 @@ from gonogo.clock import MAX_WAIT_S
 from gonogo.rollout.deploy.interface import Backend, Health, Variant
 from gonogo.rollout.deploy.support import (
     ProcStat,
+    check_env_secrets,
     check_template,
     check_version,
     describe_exit,
@@ -328,6 +329,9 @@ def _check_config(config: LocalDeployerConfig) -> None:
         templates += [(v, f"versions.{version}.env.{k}") for k, v in extra.env.items()]
     for template, where in templates:
         check_template(template, PLACEHOLDERS, where)
+    check_env_secrets(config.env, "env")
+    for version, extra in config.versions.items():
+        check_env_secrets(extra.env, f"versions.{version}.env")
     if not any("{port}" in t for t, w in templates if w == "command" or w.startswith("env.")):
         raise DeployError(
             "the local deployer's command never learns its port",

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from gonogo.config.classify import secret_by_name, secret_by_value
 from gonogo.rollout.deploy.interface import Health
 from gonogo.rollout.errors import DeployError
 
@@ -47,6 +48,33 @@ def split_command(command: str | list[str], where: str) -> list[str]:
     if not argv or not argv[0]:
         raise DeployError(f"`{where}` names no command", hint="give the program and its arguments")
     return argv
+
+
+#: a value that names a file (a key or credentials file), not the secret itself
+_PATH_PREFIXES = ("/", "./", "../", "~/")
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_]+\}")
+
+
+def check_env_secrets(env: Mapping[str, str], where: str) -> None:
+    """Refuse a secret written into the policy's ``env`` (``where``: its key, e.g. ``env``).
+
+    The policy lives in the repository and the rollout plan is stored with every
+    rollout, so a token there is a plaintext secret twice over. A variable whose name
+    says it holds a secret (``REGISTRY_TOKEN``, ``DB_PASSWORD``) or a connection URL
+    with a password is refused, unless its value is a file's path or placeholders only.
+    The processes and commands inherit the controller's own environment, which is where
+    such values belong.
+    """
+    for name, value in env.items():
+        # what is written out, besides placeholders and separators ("{variant}-{version}")
+        written = any(c.isalnum() for c in _PLACEHOLDER.sub("", value))
+        named = secret_by_name(name) and written and not value.startswith(_PATH_PREFIXES)
+        if named or secret_by_value(name, value):
+            raise DeployError(
+                f"`{where}.{name}` writes a secret into the policy, which every rollout stores",
+                hint=f"remove it and export {name} in the controller's environment: "
+                "the deployer's processes and commands inherit it",
+            )
 
 
 def check_template(template: str, allowed: Iterable[str], where: str) -> None:
