@@ -78,7 +78,7 @@ def test_check_exits_2_for_an_unknown_gate(quality: Project) -> None:
     result = quality.run("check", "--gate", "nope")
 
     assert result.code == 2
-    assert "no gate named nope" in result.assert_one_error_line()
+    assert "no gate named 'nope'" in result.assert_one_error_line()
 
 
 def test_check_exits_2_for_an_unknown_format(quality: Project) -> None:

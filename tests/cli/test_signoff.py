@@ -109,7 +109,7 @@ def test_a_role_that_does_not_own_the_gate_is_refused(released: Project) -> None
 
     assert result.code == 2
     line = result.assert_one_error_line()
-    assert "security is not an owner role of gate quality" in line
+    assert "'security' is not an owner role of gate 'quality'" in line
     assert "engineering, qa" in line
 
 

@@ -109,8 +109,10 @@ def signoff(
         raise UsageError(f"no gate named {gate!r}", hint=f"gates are: {known}")
     if role not in target.owners:
         raise SignoffError(
-            f"{role} is not an owner role of gate {gate}",
-            hint=f"its owners are: {', '.join(target.owners) or 'none'}",
+            f"{role!r} is not an owner role of gate {gate!r}",
+            hint=f"its owners are: {', '.join(target.owners)}"
+            if target.owners
+            else "the gate names no owners: add owners = [...] to it in the policy",
         )
     signoffs.check_signer(loaded.policy, ws.actor, role)
     with ws.store.read() as conn:

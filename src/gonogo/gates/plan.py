@@ -78,7 +78,8 @@ def build(loaded: LoadedPolicy, *, gate_ids: Iterable[str] = (), phase: int | No
     unknown = wanted - {g.gate.id for g in planned}
     if unknown:
         known = ", ".join(g.gate.id for g in planned)
-        raise UsageError(f"no gate named {', '.join(sorted(unknown))}", hint=f"gates are: {known}")
+        names = ", ".join(repr(name) for name in sorted(unknown))
+        raise UsageError(f"no gate named {names}", hint=f"gates are: {known or 'none'}")
     selected = [
         g
         for g in planned
