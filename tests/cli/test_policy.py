@@ -42,6 +42,18 @@ def test_policy_approve_by_every_owner_role_shows_in_status(quality: Project) ->
     ]
 
 
+def test_approving_the_same_policy_again_records_nothing_new(quality: Project) -> None:
+    quality.run("release", "create", "1.0")
+    assert quality.run("policy", "approve", "--role", "qa", user=QUINN).code == 0
+
+    again = quality.run("policy", "approve", "--role", "qa", user=QUINN)
+
+    assert again.code == 0
+    assert again.err.startswith(f"{QUINN} already approved the policy ")
+    log = quality.run("audit", "log", "--format", "json").json()["events"]
+    assert [e["payload"]["role"] for e in log if e["type"] == "policy.signed"] == ["qa"]
+
+
 def test_changing_the_policy_makes_its_approvals_stale(quality: Project) -> None:
     quality.run("release", "create", "1.0")
     for role, user in OWNERS.items():

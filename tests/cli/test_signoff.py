@@ -50,6 +50,24 @@ def test_a_sign_off_records_who_signed_which_evaluation(released: Project) -> No
     assert [e["payload"]["digest"] for e in signed] == [digest]
 
 
+def test_signing_the_same_evaluation_again_records_nothing_new(released: Project) -> None:
+    assert released.run("signoff", "quality", "--role", "qa", "--note", "ok", user=QUINN).code == 0
+    before = store_counts(released.database)
+
+    again = released.run("signoff", "quality", "--role", "qa", "--note", "ok", user=QUINN)
+
+    assert again.code == 0
+    assert again.err.startswith(f"{QUINN} already signed off quality for release 1.0 as qa")
+    assert again.err.strip().endswith("nothing recorded")
+    assert store_counts(released.database) == before
+    # another note is something new to say: it is recorded
+    changed = released.run("signoff", "quality", "--role", "qa", "--note", "re-read", user=QUINN)
+    assert changed.err.startswith("signed off quality")
+    log = released.run("audit", "log", "--format", "json").json()["events"]
+    notes = [e["payload"]["note"] for e in log if e["type"] == "gate.signed"]
+    assert notes == ["ok", "re-read"]
+
+
 def test_the_gate_is_go_once_every_owner_role_signed(released: Project) -> None:
     assert _sign(released, "engineering", ALICE) == 0
     assert released.run("check").code == 1

@@ -123,6 +123,17 @@ def signoff(
                 hint="create one with `gonogo release create VERSION`",
             )
         evaluation = latest_evaluation(conn, current, gate)
+        standing = evaluation and signoffs.repeated(
+            conn,
+            current,
+            kind=signoffs.GATE,
+            subject=gate,
+            role=role,
+            identity=ws.actor,
+            digest=evaluation.digest,
+            note=note,
+            signing=sign_key is not None,
+        )
     if evaluation is None:
         raise SignoffError(
             f"gate {gate} has not been evaluated for release {current.version}",
@@ -133,6 +144,12 @@ def signoff(
             f"gate {gate} is failing its criteria, so there is nothing to approve",
             hint="fix or waive the failing criteria and run `gonogo check` again",
         )
+    if standing:
+        output.info(
+            f"{ws.actor} already signed off {gate} for release {current.version} as {role} "
+            f"(evaluation {evaluation.digest[:12]}, {standing.created_at}); nothing recorded"
+        )
+        return ExitCode.OK
     signoffs.record(
         ws,
         release=current,

@@ -129,10 +129,27 @@ def approve(
     signoffs.check_signer(loaded.policy, ws.actor, role)
     with ws.store.read() as conn:
         current = releases.current(conn, release)
+        standing = current and signoffs.repeated(
+            conn,
+            current,
+            kind=signoffs.POLICY,
+            subject=signoffs.POLICY_SUBJECT,
+            role=role,
+            identity=ws.actor,
+            digest=loaded.digest,
+            note=note,
+            signing=sign_key is not None,
+        )
     if current is None:
         raise UsageError(
             "there is no open release", hint="create one with `gonogo release create VERSION`"
         )
+    if standing:
+        output.info(
+            f"{ws.actor} already approved the policy {loaded.digest[:12]} for release "
+            f"{current.version} as {role} ({standing.created_at}); nothing recorded"
+        )
+        return ExitCode.OK
     signoffs.record(
         ws,
         release=current,

@@ -106,6 +106,33 @@ def record(
     return StoredSignoff(kind, subject, role, ws.actor, digest, note, signature, now)
 
 
+def repeated(
+    conn: Connection,
+    release: Release,
+    *,
+    kind: str,
+    subject: str,
+    role: str,
+    identity: str,
+    digest: str,
+    note: str | None,
+    signing: bool,
+) -> StoredSignoff | None:
+    """The role's standing sign-off when a new one would only repeat it, else None.
+
+    The same person approving the same digest with the same note adds nothing (a
+    signature where the standing one has none does, and so does another note).
+    """
+    standing = latest_by_role(conn, release, kind, subject).get(role)
+    if (
+        standing is not None
+        and (standing.identity, standing.digest, standing.note) == (identity, digest, note)
+        and (standing.signature is not None or not signing)
+    ):
+        return standing
+    return None
+
+
 def latest_by_role(
     conn: Connection, release: Release, kind: str, subject: str
 ) -> dict[str, StoredSignoff]:
