@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gonogo.errors import AuditError
+from gonogo.files import write_atomic
 from gonogo.gates.results import AuditHead
 
 SCHEMA = "gonogo.audit-checkpoint/v1"
@@ -59,9 +59,7 @@ def advance(path: Path, store: str, head: AuditHead) -> None:
             if isinstance(current, dict) and int(current["seq"]) >= head.seq:
                 return
             stores[store] = head.to_json()
-            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            temp.replace(path)
+            write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

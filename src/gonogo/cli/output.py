@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from gonogo.errors import UsageError
+from gonogo.files import write_atomic
 
 
 def is_terminal() -> bool:
@@ -50,11 +51,7 @@ def emit(text: str, output: Path | None) -> None:
             with target.open("w", encoding="utf-8") as stream:
                 stream.write(body)
             return
-        real = target.resolve() if target.is_symlink() else target
-        real.parent.mkdir(parents=True, exist_ok=True)
-        temp = real.with_name(f".{real.name}.tmp")
-        temp.write_text(body, encoding="utf-8")
-        temp.replace(real)
+        write_atomic(target, body)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror}", hint="check the path") from None
 

@@ -1,12 +1,11 @@
 """The inventory model and its file, ``gonogo.env.toml`` (standard library only).
 
 The runtime validator reads this file at a service's start-up, so this module imports
-nothing beyond the standard library and :mod:`gonogo.errors`.
+nothing beyond the standard library, :mod:`gonogo.errors` and :mod:`gonogo.files`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import tomllib
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gonogo.errors import ConfigError
+from gonogo.files import write_atomic
 
 T = TypeVar("T")
 
@@ -373,13 +373,9 @@ def write_inventory(path: str | os.PathLike[str], inventory: Inventory) -> None:
         raise InventoryError(
             f"cannot write {named}: it is a symlink loop", hint="fix or remove the link"
         )
-    temp = target.with_name(f".{target.name}.tmp")
     try:
-        temp.write_text(dumps_inventory(inventory), encoding="utf-8")
-        temp.replace(target)
+        write_atomic(target, dumps_inventory(inventory))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
         raise InventoryError(
             f"cannot write {named}: {exc.strerror}", hint="check the path and its permissions"
         ) from None

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import platform
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 from gonogo.clock import SystemClock, iso
 from gonogo.errors import one_line
 from gonogo.evidence.benchmarks import Benchmark, Summary
+from gonogo.files import write_atomic
 from gonogo.perf import PerfError
 from gonogo.perf import git as gitq
 from gonogo.perf.stats import thin
@@ -266,22 +266,10 @@ def save(path: Path, entries: Mapping[str, Entry]) -> None:
         "schema": SCHEMA,
         "benchmarks": {name: entries[name].to_json() for name in sorted(entries)},
     }
-    temporary: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".baseline-", dir=path.parent)
-        temporary = Path(name)
-        os.fchmod(handle, 0o644)  # a file to commit, not a private one (mkstemp makes 0600)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=1, sort_keys=True)
-            out.write("\n")
-        temporary.replace(path)
-        temporary = None
+        write_atomic(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
     except OSError as exc:
         raise PerfError(
             f"cannot write the baseline {path}: {exc.strerror or exc}",
             hint="check that `baseline_dir` is writable",
         ) from None
-    finally:
-        if temporary is not None:
-            temporary.unlink(missing_ok=True)

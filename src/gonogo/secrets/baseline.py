@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gonogo.digest import sha256_bytes
+from gonogo.files import write_atomic
 from gonogo.secrets.model import BASELINE_SCHEMA, Finding, SecretsError
 
 GONOGO = "gonogo"
@@ -130,10 +131,7 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> str:
             )
     text = render_baseline(findings)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.tmp")
-        temp.write_text(text, encoding="utf-8")
-        temp.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
         raise SecretsError(f"cannot write baseline {path}: {exc.strerror}") from None
     return sha256_bytes(text.encode("utf-8"))

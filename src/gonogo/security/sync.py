@@ -19,6 +19,7 @@ from typing import Any
 
 from gonogo.digest import sha256_file
 from gonogo.evidence.lockfiles import Ecosystem
+from gonogo.files import write_atomic
 from gonogo.security import SecurityError
 from gonogo.security.httpclient import check_url, redact_url
 
@@ -171,4 +172,4 @@ def _write_meta(path: Path, url: str, etag: str | None, advisories: int, digest:
         "sha256": digest,
         "downloaded": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(record, indent=2) + "\n")

@@ -41,10 +41,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import shlex
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +51,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from gonogo.clock import MAX_WAIT_S
+from gonogo.files import temp_beside
 from gonogo.rollout.deploy.interface import Backend
 from gonogo.rollout.errors import RouterError
 from gonogo.rollout.route.nginx_conf import (
@@ -417,16 +416,9 @@ class NginxRouter:
 def _write_temp(target: Path, text: str) -> Path:
     """The new content in a temporary file beside ``target`` (same file system: atomic rename)."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(name).chmod(0o644)  # nginx's master reads it; it holds no secret
+        return temp_beside(target, text)  # 0644: nginx's master reads it; it holds no secret
     except OSError as exc:
         raise RouterError(f"cannot write beside {target}: {exc.strerror}") from None
-    return Path(name)
 
 
 def _read_bytes(path: Path) -> bytes | None:
