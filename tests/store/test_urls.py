@@ -146,6 +146,8 @@ def test_an_in_memory_store_is_refused_before_anything_is_recorded(
     [
         ("gonogo:hunter2@db/state", "is not a database URL"),
         ("postgresql://u:a://hunter2@db:port/state", "is not a database URL"),
+        ("postgresql://db:port/state?password=hunter2", "'postgresql://db:port/state?...'"),
+        ("postgresql://u:x@db:port/state?sslpassword=hunter2#f", "'postgresql://***@db:port/"),
         ("postgresql+asyncpg://u:hunter2@db/state", "driver 'postgresql+asyncpg' is not supported"),
         ("sqlite+aiosqlite:///state.db", "driver 'sqlite+aiosqlite' is not supported"),
     ],

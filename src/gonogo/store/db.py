@@ -460,9 +460,11 @@ def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _redact(url: str) -> str:
-    """An unparsable URL as it may be shown: whatever stands before an ``@`` is hidden."""
-    if "@" not in url:
-        return url
-    scheme, separator, _rest = url.partition("://")
+    """An unparsable URL as it may be shown: whatever stands before an ``@`` is hidden, and
+    the query and fragment are left out (``?password=...`` is a libpq option)."""
+    head = re.split(r"[?#]", url, maxsplit=1)[0]
+    if "@" not in head:
+        return head if head == url else f"{head}?..."
+    scheme, separator, _rest = head.partition("://")
     shown = f"{scheme}://" if separator and _SCHEME.fullmatch(scheme) else ""
-    return f"{shown}***@{url.rsplit('@', 1)[1]}"
+    return f"{shown}***@{head.rsplit('@', 1)[1]}" + ("" if head == url else "?...")
