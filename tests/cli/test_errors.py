@@ -310,3 +310,25 @@ def test_a_bad_identity_is_one_line_even_for_init(project: Project, user: str) -
     assert result.code == 2
     assert "the identity from GONOGO_USER" in result.assert_one_error_line()
     assert not (project.root / "gonogo.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["demo", "--rps", "nan"], "Invalid value for '--rps': 'nan' is not a finite number"),
+        (["demo", "--rps", "inf"], "Invalid value for '--rps': 'inf' is not a finite number"),
+        (["demo", "--rps", "5"], "Invalid value for '--rps': 5 is not between 20 and 2000"),
+        (["demo", "--rps", "lots"], "Invalid value for '--rps': 'lots' is not a number"),
+        (["rollout", "watch", "--poll", "NaN"], "'--poll': 'NaN' is not a finite number"),
+        (["rollout", "abort", "--wait", "0"], "'--wait': 0 is not between 1 and 3600"),
+    ],
+)
+def test_a_number_option_out_of_range_or_not_finite_is_one_line(
+    project: Project, args: list[str], says: str
+) -> None:
+    result = project.run(*args)
+
+    assert result.code == 2
+    line = result.assert_one_error_line()
+    assert says in line
+    assert "--help" in line

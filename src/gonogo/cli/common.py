@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,28 @@ from gonogo.report import Format
 
 #: the largest integer the store (SQLite) holds: a larger id or limit is refused up front
 STORE_INT_MAX = 2**63 - 1
+
+
+def number_between(low: float, high: float) -> Callable[[object], float]:
+    """A parser of a finite number from ``low`` to ``high`` (``nan`` and ``inf`` refused).
+
+    For float options: Typer's own range check tells ``--rps nan`` that nan should be
+    less than or equal to the maximum, which sends the user the wrong way.
+    """
+
+    def parse(text: object) -> float:
+        try:
+            value = float(str(text))
+        except ValueError:
+            raise typer.BadParameter(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise typer.BadParameter(f"{text!r} is not a finite number")
+        if not low <= value <= high:
+            raise typer.BadParameter(f"{text} is not between {low:g} and {high:g}")
+        return value
+
+    return parse
+
 
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from gonogo.cli import output
-from gonogo.cli.common import OutputOption
+from gonogo.cli.common import OutputOption, number_between
 from gonogo.cli.rollout_view import LiveView
 from gonogo.demo import DemoResult, run_demo
 from gonogo.errors import ExitCode
@@ -36,7 +36,13 @@ def demo(
         ),
     ] = False,
     rps: Annotated[
-        float, typer.Option("--rps", min=20, max=2000, help="Load offered to the service.")
+        float,
+        typer.Option(
+            "--rps",
+            parser=number_between(20, 2000),
+            metavar="20-2000",
+            help="Load offered to the service, requests per second.",
+        ),
     ] = 200.0,
     keep: Annotated[
         Path | None,

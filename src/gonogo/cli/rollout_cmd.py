@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from gonogo.cli import output
-from gonogo.cli.common import STORE_INT_MAX, OutputOption, ReleaseOption
+from gonogo.cli.common import STORE_INT_MAX, OutputOption, ReleaseOption, number_between
 from gonogo.cli.context import Globals, workspace
 from gonogo.cli.rollout_view import LiveView, headline, status_text
 from gonogo.errors import ExitCode, UsageError
@@ -392,7 +392,13 @@ def watch(
     ctx: typer.Context,
     rollout_id: RolloutIdOption = None,
     poll: Annotated[
-        float, typer.Option("--poll", min=0.1, max=60, help="Seconds between looks.")
+        float,
+        typer.Option(
+            "--poll",
+            parser=number_between(0.1, 60),
+            metavar="0.1-60",
+            help="Seconds between looks.",
+        ),
     ] = 1.0,
 ) -> int:
     """Follow a rollout live until it ends: exit 0 when promoted, 1 when rolled back."""
@@ -449,7 +455,12 @@ def _ask(ws: Workspace, kind: state.RequestKind, wait_s: float) -> RolloutRecord
 
 WaitOption = Annotated[
     float,
-    typer.Option("--wait", min=1, max=3600, help="Seconds to wait for the controller to act."),
+    typer.Option(
+        "--wait",
+        parser=number_between(1, 3600),
+        metavar="1-3600",
+        help="Seconds to wait for the controller to act.",
+    ),
 ]
 
 
