@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 def demo(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     gonogo = shutil.which("gonogo")
     assert gonogo, "the gonogo console script is not installed"
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env = {**os.environ, "TMPDIR": str(tmp_path), "COLUMNS": "60"}  # a narrow terminal
     run = subprocess.run(
         [gonogo, "demo", "--format", "json", *args],
         capture_output=True,
@@ -58,6 +58,10 @@ def test_the_demo_rolls_a_regressed_v2_back_with_the_numbers(tmp_path: Path) -> 
     assert events[-1] == "rollout.rolled_back"
     assert "rollout.promoted" not in events
     assert list(tmp_path.glob("gonogo-demo-*")) == []  # its project is cleaned up
+    # each step is one line on stderr, however narrow the (absent) terminal: a command
+    # broken over two lines could not be copied
+    step = "nobody signed yet: gonogo check --gate readiness -> exit 1\n"
+    assert f"check the readiness gate: no-go, {step}" in stderr
     # the same run as Markdown (what --format markdown prints): gates, outcome, evidence
     page = to_markdown(demo_document(report))
     assert page.startswith("# Rollout #1: v2 over v1\n")

@@ -70,7 +70,9 @@ def demo(
             healthy=healthy,
             rps=rps,
             listener=view,
-            say=lambda line: view.console.print(line, markup=False, highlight=False),
+            say=lambda line: view.console.print(
+                line, markup=False, highlight=False, soft_wrap=True
+            ),
             workdir=keep,
         )
     if fmt is DemoFormat.JSON:
