@@ -79,6 +79,16 @@ class RolloutProject:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     loads: list[LoadGenerator] = field(default_factory=list)
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    database_url: str | None = None
+    """the store (GONOGO_DATABASE_URL of every spawned gonogo); None: the project's SQLite"""
+
+    def _store_url(self) -> str | None:
+        """The store's URL; None while the default SQLite store does not exist yet."""
+        if self.database_url is not None:
+            return self.database_url
+        if not (self.root / ".gonogo" / "state.db").exists():
+            return None
+        return default_url(self.root / ".gonogo")
 
     @property
     def url(self) -> str:
@@ -171,7 +181,8 @@ listen = "127.0.0.1:{self.port}"
 
     def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """``gonogo --project ROOT ARGS`` as a real process (a controller one can kill)."""
-        environment = {**os.environ, "GONOGO_USER": USER, MARK: self.token, **(env or {})}
+        store = {"GONOGO_DATABASE_URL": self.database_url} if self.database_url else {}
+        environment = {**os.environ, "GONOGO_USER": USER, MARK: self.token, **store, **(env or {})}
         process = subprocess.Popen(
             [sys.executable, "-m", "gonogo", "--project", str(self.root), *args],
             env=environment,
@@ -183,10 +194,10 @@ listen = "127.0.0.1:{self.port}"
 
     def record(self) -> RolloutRecord | None:
         """The latest rollout, read from the store (None before the first)."""
-        database = self.root / ".gonogo" / "state.db"
-        if not database.exists():
+        url = self._store_url()
+        if url is None:
             return None
-        store = open_store(default_url(self.root / ".gonogo"))
+        store = open_store(url)
         try:
             with store.read() as conn:
                 found = state.history(conn, 1)
@@ -198,7 +209,7 @@ listen = "127.0.0.1:{self.port}"
         """The latest rollout's timeline."""
         record = self.record()
         assert record is not None
-        store = open_store(default_url(self.root / ".gonogo"))
+        store = open_store(self._store_url() or default_url(self.root / ".gonogo"))
         try:
             with store.read() as conn:
                 return state.timeline(conn, record)
@@ -207,7 +218,7 @@ listen = "127.0.0.1:{self.port}"
 
     def audit_ok(self) -> bool:
         """Whether the audit chain verifies."""
-        store = open_store(default_url(self.root / ".gonogo"))
+        store = open_store(self._store_url() or default_url(self.root / ".gonogo"))
         try:
             with store.read() as conn:
                 return chain.verify(conn).ok
