@@ -68,6 +68,7 @@ class Workspace:
     def transaction(self) -> Iterator[Transaction]:
         """A write transaction; on commit the audit checkpoint moves forward."""
         with self.store.write() as conn:
+            chain.serialise(conn)
             tx = Transaction(conn=conn, actor=self.actor, clock=self.clock)
             yield tx
         if tx.last is not None:

@@ -73,6 +73,18 @@ def event_hash(
     )
 
 
+def serialise(conn: Connection) -> None:
+    """Queue this write transaction behind every other one: lock the audit head row now.
+
+    SQLite's ``BEGIN IMMEDIATE`` serialises writers from their first statement. On
+    PostgreSQL two transactions could otherwise both read "no rollout under way" (or
+    "nobody holds the lease") and both write; every writer appends to the chain and so
+    takes this lock anyway, so taking it first costs no extra waiting and makes a check
+    and the write it allows one step. (SQLite ignores ``FOR UPDATE``.)
+    """
+    conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update())
+
+
 def append(
     conn: Connection, *, actor: str, type: str, payload: Mapping[str, Any], clock: Clock
 ) -> Event:
