@@ -13,17 +13,15 @@ Everything else is real: sample-service processes, generated load, the SQLite st
 
 from __future__ import annotations
 
-import os
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gonogo.cli.main import main
-from gonogo.rollout import registry
 from gonogo.rollout.controller import CRASH_AT_ENV
 from gonogo.rollout.state import RolloutState
+from tests.rollout.plugins import install_plugin, uninstall_plugin
 from tests.rollout.processes import marked
 from tests.rollout.rollouts import ERRORS_ONLY, RolloutProject, rollout_project, weights
 
@@ -108,23 +106,10 @@ dividing = broken_parts:JUDGE
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The ``broken-parts`` distribution installed on sys.path (and PYTHONPATH) for one test."""
-    folder = tmp_path / "site"
-    info = folder / "broken_parts-1.0.dist-info"
-    info.mkdir(parents=True)
-    (folder / "broken_parts.py").write_text(PLUGIN, encoding="utf-8")
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: broken-parts\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(textwrap.dedent(ENTRY_POINTS), encoding="utf-8")
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
-    )
-    registry.forget()
-    yield folder
-    monkeypatch.undo()
-    registry.forget()
+    """The ``broken-parts`` distribution installed for one test."""
+    install_plugin(tmp_path / "site", "broken_parts", PLUGIN, ENTRY_POINTS, monkeypatch)
+    yield tmp_path / "site"
+    uninstall_plugin("broken_parts", monkeypatch)
 
 
 def _use(project: RolloutProject, *, deployer: str = "", source: str = "", judge: str = "") -> None:

@@ -7,8 +7,6 @@ The plugin here is a real installed distribution as Python sees one: a module an
 
 from __future__ import annotations
 
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from gonogo.rollout.judges import SEQUENTIAL, judge_type, make_judge
 from gonogo.rollout.plan import RolloutPlan
 from gonogo.rollout.route.builtin import BuiltinRouter
 from tests.helpers import BASIC_POLICY, Project
+from tests.rollout.plugins import install_plugin, uninstall_plugin
 
 PLUGIN = """
 from pathlib import Path
@@ -92,21 +91,10 @@ def _forget() -> None:
 
 @pytest.fixture
 def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The ``acme-plugin`` distribution installed on sys.path for this test only."""
-    site = tmp_path / "site"
-    info = site / "acme_plugin-1.0.dist-info"
-    info.mkdir(parents=True)
-    (site / "acme_router.py").write_text(PLUGIN, encoding="utf-8")
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: acme-plugin\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(textwrap.dedent(ENTRY_POINTS), encoding="utf-8")
-    monkeypatch.syspath_prepend(str(site))
-    _forget()
-    yield site
-    monkeypatch.undo()
-    sys.modules.pop("acme_router", None)
-    _forget()
+    """The ``acme-router`` distribution installed for this test only."""
+    install_plugin(tmp_path / "site", "acme_router", PLUGIN, ENTRY_POINTS, monkeypatch)
+    yield tmp_path / "site"
+    uninstall_plugin("acme_router", monkeypatch)
 
 
 @pytest.fixture

@@ -210,9 +210,16 @@ def test_abort_from_another_process_rolls_back_the_running_rollout(
     assert "rolled_back" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_a_killed_controller_is_resumed_and_finishes_the_rollout(
-    rollout_project: RolloutProject,
+    rollout_project: RolloutProject, store: str, request: pytest.FixtureRequest
 ) -> None:
+    """With the project's SQLite store, and with the team's shared PostgreSQL (a real
+    server on loopback) holding the lease, the written-ahead weights and the audit chain."""
+    if store == "postgresql":
+        rollout_project.database_url = request.getfixturevalue("postgres_url")
     rollout_project.write(weights=(20, 50), min_dwell=2, metrics=ERRORS_ONLY)
     rollout_project.load()
     controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
@@ -235,34 +242,8 @@ def test_a_killed_controller_is_resumed_and_finishes_the_rollout(
     assert "rollout.resumed" in [e["event"] for e in story]
     assert weights(story)[-2:] == [50.0, 100.0]
     assert rollout_project.audit_ok()
-
-
-def test_on_a_postgresql_store_a_killed_controller_is_resumed_and_finishes(
-    rollout_project: RolloutProject, postgres_url: str
-) -> None:
-    """The same kill and resume with the team's shared PostgreSQL store (a real server on
-    loopback): the lease, the written-ahead weights and the audit chain live there."""
-    rollout_project.database_url = postgres_url
-    rollout_project.write(weights=(20, 50), min_dwell=2, metrics=ERRORS_ONLY)
-    rollout_project.load()
-    controller = rollout_project.spawn("rollout", "start", "--version", "v2", "--baseline", "v1")
-    rollout_project.wait(
-        lambda r: r.state is RolloutState.CANARY and r.weight == 20 and r.step == 0, "step 1"
-    )
-    controller.send_signal(signal.SIGKILL)
-    controller.wait(timeout=30)
-    # the killed controller's process is gone: on the same host resume takes its lease
-    resumed = rollout_project.spawn("rollout", "resume")
-    resumed.wait(timeout=180)
-    record = rollout_project.record()
-    assert record is not None
-    assert resumed.returncode == 0, resumed.stderr.read() if resumed.stderr else ""
-    assert record.state is RolloutState.PROMOTED
-    story = rollout_project.timeline()
-    assert "rollout.resumed" in [e["event"] for e in story]
-    assert weights(story)[-2:] == [50.0, 100.0]
-    assert rollout_project.audit_ok()
-    assert not (rollout_project.root / ".gonogo" / "state.db").exists()  # all of it in PostgreSQL
+    # nothing of it in a SQLite file when the store is PostgreSQL
+    assert (rollout_project.root / ".gonogo" / "state.db").exists() == (store == "sqlite")
 
 
 def test_a_crash_between_writing_ahead_and_routing_is_resumed_to_a_known_split(
