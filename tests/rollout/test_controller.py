@@ -15,7 +15,7 @@ from gonogo.cli.main import main
 from gonogo.rollout.controller import CRASH_AT_ENV
 from gonogo.rollout.state import RolloutState
 from tests.rollout.processes import marked, refuses, running
-from tests.rollout.rollouts import ERRORS_ONLY, RolloutProject, rollout_project, weights
+from tests.rollout.rollouts import ERRORS_ONLY, USER, RolloutProject, rollout_project, weights
 
 __all__ = ["rollout_project"]
 
@@ -244,6 +244,37 @@ def test_a_killed_controller_is_resumed_and_finishes_the_rollout(
     assert rollout_project.audit_ok()
     # nothing of it in a SQLite file when the store is PostgreSQL
     assert (rollout_project.root / ".gonogo" / "state.db").exists() == (store == "sqlite")
+
+
+def test_an_abort_whose_controller_was_killed_before_acting_is_done_on_resume(
+    rollout_project: RolloutProject,
+) -> None:
+    """The controller reads the abort request and is killed before it acts: the request
+    stays pending, and the resumed controller rolls back before touching the split."""
+    rollout_project.write(weights=(20,), min_dwell=60, max_dwell=120, metrics=ERRORS_ONLY)
+    rollout_project.load()
+    controller = rollout_project.spawn(
+        "rollout", "start", "--version", "v2", "--baseline", "v1",
+        env={CRASH_AT_ENV: "abort-received"},
+    )  # fmt: skip
+    rollout_project.wait(lambda r: r.state is RolloutState.CANARY and r.weight == 20, "step 1")
+    aborter = rollout_project.spawn("rollout", "abort", "--wait", "5")
+    controller.wait(timeout=120)
+    assert controller.returncode == 137
+    _, err = aborter.communicate(timeout=120)
+    assert aborter.returncode == 2  # nobody acted on it within its wait
+    assert b"has not acted on the abort request" in err
+    record = rollout_project.record()
+    assert record is not None and record.state is RolloutState.CANARY
+
+    assert run(rollout_project, "rollout", "resume") == 1
+
+    record = rollout_project.record()
+    assert record is not None
+    assert record.state is RolloutState.ROLLED_BACK
+    assert record.reason == f"aborted by {USER}"
+    assert weights(rollout_project.timeline()) == [20.0, 0.0]  # never moved up again
+    assert rollout_project.audit_ok()
 
 
 def test_a_crash_between_writing_ahead_and_routing_is_resumed_to_a_known_split(

@@ -438,6 +438,8 @@ class Controller:
         except RouterError as exc:
             self._rollback(f"router failed: {exc}")
             return
+        if self._handle_requests():  # an abort a killed controller took up but never did
+            return
         # a fresh step, or a weight change a killed controller left half-done
         moving = record.target_weight is not None or record.weight != step_plan.weight
         if moving and not self._set_weight(step_plan.weight):
@@ -671,17 +673,22 @@ class Controller:
         """Act on pending requests; True when the current step must stop."""
         with self.ws.store.read() as conn:
             pending = store.pending_requests(conn, self.record.id)
+        # a request is marked handled only once acted on: a controller killed in between
+        # leaves it pending, and the one that resumes acts on it before anything else
         for item in pending:
-            with self.ws.transaction() as tx:
-                store.handled(tx, item.id)
+            self._crash_point(f"{item.kind.value}-received")
+            stop = True
             if item.kind is RequestKind.ABORT:
                 self._rollback(f"aborted by {item.created_by}")
-                return True
-            if item.kind is RequestKind.PROMOTE:
+            elif item.kind is RequestKind.PROMOTE:
                 self._promote(f"promoted by {item.created_by} (analysis skipped)")
-                return True
-            if item.kind is RequestKind.RESTART and item.argument:
+            elif item.argument and item.argument != self.record.version:
                 self._restart(item.argument, item.created_by)
+            else:  # a restart to the version the rollout already runs: done before a crash
+                stop = False
+            with self.ws.transaction() as tx:
+                store.handled(tx, item.id)
+            if stop:
                 return True
         return False
 
