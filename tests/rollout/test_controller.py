@@ -277,6 +277,67 @@ def test_an_abort_whose_controller_was_killed_before_acting_is_done_on_resume(
     assert rollout_project.audit_ok()
 
 
+RESUMED = "(finished after the controller was restarted)"
+
+
+def test_a_rollback_a_killed_controller_had_begun_is_finished_on_resume(
+    rollout_project: RolloutProject,
+) -> None:
+    """Killed after sending the canary's traffic back and before taking it down: resume
+    takes it down; it does not give the regressed canary its share again to judge anew."""
+    rollout_project.write(weights=(20,), canary={"v2": ["--error-rate", "0.6"]})
+    rollout_project.load()
+    controller = rollout_project.spawn(
+        "rollout", "start", "--version", "v2", "--baseline", "v1",
+        env={CRASH_AT_ENV: "rolling-back"},
+    )  # fmt: skip
+    controller.wait(timeout=120)
+    assert controller.returncode == 137
+    killed = rollout_project.record()
+    assert killed is not None
+    assert (killed.state, killed.weight) == (RolloutState.CANARY, 0.0)
+    canary_url = killed.components["canary"]["url"]
+    assert not refuses(canary_url)  # still up: the deployer's rollback never ran
+
+    assert run(rollout_project, "rollout", "resume") == 1
+
+    record = rollout_project.record()
+    assert record is not None
+    assert record.state is RolloutState.ROLLED_BACK
+    assert (record.reason or "").endswith(RESUMED)
+    assert "errors" in (record.reason or "")  # the first controller's reason, kept
+    assert weights(rollout_project.timeline()) == [20.0, 0.0]
+    assert refuses(canary_url)
+    assert rollout_project.audit_ok()
+
+
+def test_a_promotion_a_killed_controller_had_begun_is_finished_on_resume(
+    rollout_project: RolloutProject,
+) -> None:
+    """Killed with all traffic on the canary and before the deployer's promote: resume
+    promotes; it does not send traffic back to the last step's weight."""
+    rollout_project.write(weights=(20,), metrics=ERRORS_ONLY)
+    rollout_project.load()
+    controller = rollout_project.spawn(
+        "rollout", "start", "--version", "v2", "--baseline", "v1",
+        env={CRASH_AT_ENV: "promoting"},
+    )  # fmt: skip
+    controller.wait(timeout=120)
+    assert controller.returncode == 137
+    killed = rollout_project.record()
+    assert killed is not None
+    assert (killed.state, killed.weight) == (RolloutState.CANARY, 100.0)
+
+    assert run(rollout_project, "rollout", "resume") == 0
+
+    record = rollout_project.record()
+    assert record is not None
+    assert record.state is RolloutState.PROMOTED
+    assert (record.reason or "").endswith(RESUMED)
+    assert weights(rollout_project.timeline()) == [20.0, 100.0]
+    assert rollout_project.audit_ok()
+
+
 def test_a_crash_between_writing_ahead_and_routing_is_resumed_to_a_known_split(
     rollout_project: RolloutProject,
 ) -> None:

@@ -198,6 +198,9 @@ class Controller:
         self.canary: Backend | None = None
         self._analysis: tuple[Judge, GuardrailMonitor, float] | None = None
         self._unadopted: str | None = None  # why the deployer could not adopt its targets
+        # a rollback or promotion under way ({"action", "reason"}), saved with the
+        # components: a controller killed half-way through leaves it for the next to finish
+        self._finishing: dict[str, str] | None = None
 
     def _deployer(self) -> contextlib.AbstractContextManager[None]:
         return failing_as(DeployError, f"the {self.plan.deployer.type!r} deployer")
@@ -234,12 +237,8 @@ class Controller:
                 )
         try:
             self._adopt()
-            if self._unadopted is not None and self.record.state.active:
-                if self.baseline is not None:
-                    # this process's router has not been told the backends yet
-                    with contextlib.suppress(RouterError), self._router():
-                        self.parts.router.configure(self.baseline, self.canary, 0.0)
-                self._rollback(self._unadopted)
+            if self.record.state.active:
+                self._finish_begun()
             while self.record.state.active and not self.stop.is_set():
                 if self.record.state is RolloutState.PENDING:
                     self._pending()
@@ -250,6 +249,30 @@ class Controller:
         finally:
             self._release()
         return self.record
+
+    def _finish_begun(self) -> None:
+        """On resume: finish a rollback or promotion a killed controller had begun.
+
+        Its decision stands: the split is not moved back to the step's weight and judged
+        again. A deployer that cannot adopt its targets rolls back whatever was begun.
+        """
+        begun = self._finishing
+        if self._unadopted is not None:
+            action, reason = "rollback", self._unadopted
+        elif begun is not None:
+            action = begun["action"]
+            reason = f"{begun['reason']} (finished after the controller was restarted)"
+        else:
+            return
+        if self.baseline is not None:
+            # this process's router has not been told the backends yet
+            weight = 0.0 if action == "rollback" else self.record.weight
+            with contextlib.suppress(RouterError), self._router():
+                self.parts.router.configure(self.baseline, self.canary, weight)
+        if action == "rollback":
+            self._rollback(reason)
+        else:
+            self._promote(reason)
 
     def _release(self) -> None:
         with contextlib.suppress(GonogoError), self.ws.transaction() as tx:
@@ -271,6 +294,9 @@ class Controller:
             self.baseline = Backend.from_json(saved["baseline"])
         if saved.get("canary"):
             self.canary = Backend.from_json(saved["canary"])
+        begun = saved.get("finishing")
+        if isinstance(begun, Mapping) and begun.get("action") in ("rollback", "promote"):
+            self._finishing = {"action": str(begun["action"]), "reason": str(begun.get("reason"))}
 
     def _take_over(self) -> None:
         """A new rollout's deployer adopts what the previous rollout left serving.
@@ -304,6 +330,8 @@ class Controller:
             "baseline": self.baseline.to_json() if self.baseline else None,
             "canary": self.canary.to_json() if self.canary else None,
         }
+        if self._finishing is not None and values.get("state", self.record.state).active:
+            components["finishing"] = self._finishing
         event = values.pop("event", None)
         payload = values.pop("payload", None)
         with self.ws.transaction() as tx:
@@ -579,7 +607,7 @@ class Controller:
 
     def _set_weight(self, weight: float) -> bool:
         """Move the split, written ahead; False (after rolling back) when the router fails."""
-        before = self.record.weight
+        before, pending = self.record.weight, self.record.target_weight
         self._save(target_weight=weight)
         self._crash_point("weight-written-ahead")
         try:
@@ -589,11 +617,13 @@ class Controller:
             self._rollback(f"router failed to set {weight:g}%: {exc}")
             return False
         self._crash_point("weight-applied")
+        # the same split again (on resume) is no change, unless another was written ahead
+        moved = before != weight or pending not in (None, weight)
         self._save(
             weight=weight,
             target_weight=None,
-            event="rollout.weight",
-            payload={"from": before, "to": weight},
+            event="rollout.weight" if moved else None,
+            payload={"from": before, "to": weight} if moved else None,
         )
         return True
 
@@ -624,8 +654,10 @@ class Controller:
         )
 
     def _promote(self, reason: str, decision: Decision | None = None) -> None:
+        self._finishing = {"action": "promote", "reason": reason}
         if not self._set_weight(100.0):
             return
+        self._crash_point("promoting")
         try:
             with self._deployer():
                 self.parts.deployer.promote()
@@ -635,8 +667,9 @@ class Controller:
         self._finish(RolloutState.PROMOTED, reason, decision)
 
     def _rollback(self, reason: str, decision: Decision | None = None) -> None:
+        self._finishing = {"action": "rollback", "reason": reason}
         problems: list[str] = []
-        before = self.record.weight
+        before, pending = self.record.weight, self.record.target_weight
         with contextlib.suppress(GonogoError):
             self._save(target_weight=0.0)
         try:
@@ -646,12 +679,14 @@ class Controller:
             problems.append(f"the router could not be set to 0%: {exc}")
         else:
             with contextlib.suppress(GonogoError):
+                moved = before != 0.0 or pending not in (None, 0.0)
                 self._save(
                     weight=0.0,
                     target_weight=None,
-                    event="rollout.weight",
-                    payload={"from": before, "to": 0.0},
+                    event="rollout.weight" if moved else None,
+                    payload={"from": before, "to": 0.0} if moved else None,
                 )
+        self._crash_point("rolling-back")
         try:
             with self._deployer():
                 self.parts.deployer.rollback()
@@ -724,6 +759,11 @@ class Controller:
             if self._unadopted is not None:
                 raise RolloutError(
                     f"cannot promote: {self._unadopted}", hint="abort the rollout instead"
+                )
+            if self._finishing is not None and self._finishing["action"] == "rollback":
+                raise RolloutError(
+                    f"cannot promote: a rollback was under way ({self._finishing['reason']})",
+                    hint="finish it with `gonogo rollout resume` or `gonogo rollout abort`",
                 )
             self._promote(reason)
 
