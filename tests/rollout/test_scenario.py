@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gonogo.cli.main import main
 from gonogo.cli.rollout_cmd import app
 from gonogo.rollout.analysis.scenario import ScenarioError, load_scenario, parse_scenario
 from tests.rollout.helpers import LOGNORMAL, scenario
@@ -196,5 +197,30 @@ def test_simulate_refuses_a_bad_scenario_with_its_key(tmp_path: Path) -> None:
 
     assert isinstance(result.exception, ScenarioError)
     assert "baseline.latency: sigma is required" in str(result.exception)
-    bad_judge = CliRunner().invoke(app, ["simulate", str(path), "--judge", "psychic"])
-    assert bad_judge.exit_code == 2
+
+
+def test_simulate_refuses_an_unknown_judge_naming_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD, encoding="utf-8")
+
+    code = main(["rollout", "simulate", str(path), "--judge", "psychic", "--runs", "1"])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gonogo: error: --judge: unknown type 'psychic'; known types: ")
+    assert "mannwhitney, oracle, sequential, threshold" in err
+    assert err.count("\n") == 1
+
+
+def test_simulate_takes_a_built_in_judge_s_name_in_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(GOOD, encoding="utf-8")
+
+    result = CliRunner().invoke(
+        app, ["simulate", str(path), "--judge", "Oracle", "--runs", "1", "--format", "json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["judge"] == "oracle"

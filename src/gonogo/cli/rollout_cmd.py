@@ -19,11 +19,9 @@ from gonogo.cli.rollout_view import LiveView, headline, status_text
 from gonogo.errors import ExitCode, UsageError
 from gonogo.report.document import render_document
 from gonogo.report.rollout import rollout_document, rollouts_document, simulation_document
-from gonogo.rollout import components, state
-from gonogo.rollout.analysis.interface import JudgeKind
+from gonogo.rollout import components, judges, state
 from gonogo.rollout.analysis.scenario import load_scenario
 from gonogo.rollout.analysis.simulate import SimulationReport
-from gonogo.rollout.analysis.simulate import simulate as run_simulation
 from gonogo.rollout.controller import Controller, Tick
 from gonogo.rollout.errors import RolloutError
 from gonogo.rollout.plan import RolloutPlan
@@ -60,8 +58,15 @@ def simulate(
         Path, typer.Argument(metavar="SCENARIO.toml", help="The scenario file.", dir_okay=False)
     ],
     judge: Annotated[
-        JudgeKind, typer.Option("--judge", "-j", help="The judge to run.", case_sensitive=False)
-    ] = JudgeKind.SEQUENTIAL,
+        str,
+        typer.Option(
+            "--judge",
+            "-j",
+            metavar="NAME",
+            help="The judge to run: sequential, mannwhitney, threshold, oracle, "
+            "or one a plugin installs.",
+        ),
+    ] = "sequential",
     runs: Annotated[
         int,
         typer.Option(
@@ -75,7 +80,7 @@ def simulate(
 ) -> int:
     """Run a judge on synthetic traffic many times; report false rollbacks and detection."""
     loaded = load_scenario(scenario)
-    report = run_simulation(loaded, judge, runs)
+    report = judges.simulate(loaded, judge, runs)
     if fmt is SimulateFormat.JSON:
         text = json.dumps(report.to_json(), indent=2)
     elif fmt in (SimulateFormat.MARKDOWN, SimulateFormat.HTML):

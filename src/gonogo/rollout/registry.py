@@ -46,15 +46,26 @@ def load(area: str, name: str, expected: type[object]) -> object:
     return found
 
 
+def unknown(
+    area: str, name: str, *, key: str | None = None, also: tuple[str, ...] = ()
+) -> RolloutError:
+    """The error for ``name``, no installed type of ``area``: one line naming the known ones.
+
+    ``key`` names where ``name`` was given (default ``rollout.AREA``); ``also`` adds names
+    taken there beside the installed types (the simulator's ``oracle``).
+    """
+    known = sorted({*available(area), *also})
+    return RolloutError(
+        f"{key or f'rollout.{area}'}: unknown type {name!r}",
+        hint=f"known types: {', '.join(known) or 'none'}, or install the plugin that provides it",
+    )
+
+
 @cache
 def _load(area: str, name: str) -> tuple[EntryPoint, object]:
     entry = _entry_points(area).get(name)
     if entry is None:
-        raise RolloutError(
-            f"rollout.{area}: unknown type {name!r}",
-            hint=f"known types: {', '.join(available(area)) or 'none'}, "
-            "or install the plugin that provides it",
-        )
+        raise unknown(area, name)
     try:
         return entry, entry.load()
     except Exception as exc:  # noqa: BLE001 - a broken plugin is the user's to fix, in one line

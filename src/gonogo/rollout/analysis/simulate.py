@@ -60,8 +60,9 @@ class RunResult:
     """requests the observations fed to the judge carried"""
 
 
-def make_judge(kind: JudgeKind, scenario: Scenario, model: TrafficModel) -> Judge:
-    """The judge of ``kind`` configured for ``scenario`` (peers as documented)."""
+def make_judge(kind: JudgeKind | str, scenario: Scenario, model: TrafficModel) -> Judge:
+    """The built-in judge ``kind`` configured for ``scenario`` (peers as documented)."""
+    kind = builtin_kind(kind)
     if kind is JudgeKind.SEQUENTIAL:
         return SequentialJudge(SequentialConfig(alpha=scenario.alpha))
     if kind is JudgeKind.MANNWHITNEY:
@@ -80,6 +81,15 @@ def make_judge(kind: JudgeKind, scenario: Scenario, model: TrafficModel) -> Judg
     raise JudgeError(f"unknown judge {kind!r}")  # pragma: no cover - exhaustive above
 
 
+def builtin_kind(name: str) -> JudgeKind:
+    """The built-in judge ``name`` (any case); JudgeError naming them when it is none."""
+    try:
+        return JudgeKind(name.lower())
+    except ValueError:
+        known = ", ".join(JudgeKind)
+        raise JudgeError(f"{name!r} is not a built-in judge ({known})") from None
+
+
 def oracle_truth(scenario: Scenario, model: TrafficModel) -> OracleTruth:
     """What the oracle is told: the steady-state effect and its onset."""
     base, cand = scenario.baseline.error_rate, scenario.canary.error_rate
@@ -93,7 +103,7 @@ def oracle_truth(scenario: Scenario, model: TrafficModel) -> OracleTruth:
 
 def run_once(
     scenario: Scenario,
-    kind: JudgeKind,
+    kind: JudgeKind | str,
     index: int,
     model: TrafficModel,
     judge: Judge | None = None,
@@ -209,8 +219,10 @@ class SimulationReport:
         }
 
 
-def summarise(scenario: Scenario, kind: JudgeKind, results: list[RunResult]) -> SimulationReport:
-    """Rates and detection-time statistics of a list of runs."""
+def summarise(
+    scenario: Scenario, kind: JudgeKind | str, results: list[RunResult]
+) -> SimulationReport:
+    """Rates and detection-time statistics of a list of runs, reported as the judge ``kind``."""
     np, _, _ = stats_modules()
     runs = len(results)
     detections = [r.detection_s for r in results if r.detection_s is not None]
@@ -221,7 +233,7 @@ def summarise(scenario: Scenario, kind: JudgeKind, results: list[RunResult]) -> 
 
     return SimulationReport(
         scenario=scenario.name,
-        judge=kind.value,
+        judge=str(kind),
         runs=runs,
         regressed=scenario.regressed,
         false_rollback_rate=sum(r.false_rollback for r in results) / runs,
@@ -239,19 +251,27 @@ def summarise(scenario: Scenario, kind: JudgeKind, results: list[RunResult]) -> 
 
 def simulate(
     scenario: Scenario,
-    kind: JudgeKind,
+    kind: JudgeKind | str,
     runs: int,
     *,
     first_run: int = 0,
     on_run: Callable[[RunResult], None] | None = None,
+    build: Callable[[], Judge] | None = None,
 ) -> SimulationReport:
-    """``runs`` seeded runs of ``scenario`` with the judge ``kind``."""
+    """``runs`` seeded runs of ``scenario`` with the built-in judge ``kind``.
+
+    ``build``: a fresh judge for each run instead (``kind`` then only names it), as a live
+    rollout builds one per rollout.
+    """
     if runs < 1:
         raise JudgeError(f"--runs {runs}: need at least one run")
+    if build is None:
+        kind = builtin_kind(kind)
     model = TrafficModel.of(scenario)
     results = []
     for index in range(first_run, first_run + runs):
-        result = run_once(scenario, kind, index, model)
+        judge = build() if build is not None else None
+        result = run_once(scenario, kind, index, model, judge)
         results.append(result)
         if on_run is not None:
             on_run(result)
