@@ -183,3 +183,67 @@ def test_bad_settings_are_refused_with_a_clear_error() -> None:
         SrmCheck(tolerance=-0.1)
     with pytest.raises(JudgeError, match="concentrations"):
         SrmCheck(concentrations=())
+
+
+def _scraped(judge: SequentialJudge, seconds: float, *, share: float) -> list[Decision]:
+    """What a source reading scraped counters feeds the judge every 5 s: each variant's
+    counter as of its own last scrape (every 15 s: the canary 2 s past, the baseline 9 s
+    past), the canary really getting ``share`` of 150 requests a second."""
+
+    def counter(at: float, phase: float, rate: float) -> int:
+        return round(rate * max(0.0, phase + 15 * math.floor((at - phase) / 15)))
+
+    rates = (150 * (1 - share), 150 * share)
+    before = (counter(0, 9, rates[0]), counter(0, 2, rates[1]))
+    decisions, at = [], 0.0
+    while at < seconds:
+        at += 5
+        now = (counter(at, 9, rates[0]), counter(at, 2, rates[1]))
+        decision = judge.observe(
+            observation(at, base=(now[0] - before[0], 0), canary=(now[1] - before[1], 0))
+        )
+        before = now
+        decisions.append(decision)
+        if decision.action is not Action.CONTINUE:
+            break
+    return decisions
+
+
+@pytest.mark.parametrize("weight", [0.05, 0.2, 0.5])
+def test_counts_a_scrape_apart_are_no_mismatch_when_the_step_knows_the_lag(weight: float) -> None:
+    """Prometheus sees each variant as of its own last scrape: early in a step one variant's
+    count can be all the traffic. Told the lag, the check allows for it."""
+    blind = SequentialJudge(SequentialConfig(metrics=ERRORS_ONLY))
+    blind.begin_step(Step(0, weight, 0.0, max_dwell_s=3600))
+    told = SequentialJudge(SequentialConfig(metrics=ERRORS_ONLY))
+    told.begin_step(Step(0, weight, 0.0, max_dwell_s=3600, count_lag_s=15))
+
+    assert _scraped(blind, 3600, share=weight)[-1].basis is Basis.TRAFFIC_SPLIT
+    decisions = _scraped(told, 3600, share=weight)
+    assert all(d.basis is not Basis.TRAFFIC_SPLIT for d in decisions)
+
+
+def test_a_split_that_is_really_wrong_is_still_caught_through_the_lag() -> None:
+    judge = SequentialJudge(SequentialConfig(metrics=ERRORS_ONLY))
+    judge.begin_step(Step(0, 0.5, 0.0, max_dwell_s=3600, count_lag_s=15))
+
+    decisions = _scraped(judge, 3600, share=0.4)
+
+    assert decisions[-1].basis is Basis.TRAFFIC_SPLIT
+    assert "allowing for counts up to 15 s apart" in decisions[-1].reason
+
+
+def test_the_lag_widens_the_matching_shares_less_as_the_step_goes_on() -> None:
+    test = SampleRatioTest(SrmCheck())
+    test.begin_step(0.2, started_at=10.0, lag_s=15.0)
+    test.add(800, 200, at=20.0)
+    assert test.null_range() == (0.0, 1.0)  # 10 s counted: the lag explains any split
+    test.add(800, 200, at=40.0)
+    early = test.null_range()
+    test.add(8000, 2000, at=310.0)
+    late = test.null_range()
+    assert early[0] < late[0] < 0.2 < late[1] < early[1]
+    # 300 s counted, 15 s of lag: each count covers 285 to 315 s
+    assert late == pytest.approx(
+        (0.2 * 285 / (0.2 * 285 + 0.8 * 315), 0.2 * 315 / (0.2 * 315 + 0.8 * 285))
+    )

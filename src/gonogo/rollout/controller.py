@@ -57,7 +57,7 @@ from gonogo.rollout.deploy.interface import Backend, Deployer, Health, Variant
 from gonogo.rollout.errors import DeployError, RolloutError, RouterError, SourceError
 from gonogo.rollout.judges import make_judge
 from gonogo.rollout.route.interface import Router
-from gonogo.rollout.source.interface import MetricSource, Snapshot
+from gonogo.rollout.source.interface import MetricSource, Snapshot, source_lag
 from gonogo.rollout.state import RequestKind, RolloutRecord, RolloutState
 from gonogo.scope import releases
 from gonogo.workspace import Workspace
@@ -505,6 +505,7 @@ class Controller:
                         max_dwell_s=step_plan.max_dwell_s,
                         warmup_s=step_plan.warmup_s,
                         min_dwell_s=step_plan.min_dwell_s,
+                        count_lag_s=source_lag(self.parts.source),
                     )
                 )
             baseline, canary = _known(self.baseline, "baseline"), _known(self.canary, "canary")

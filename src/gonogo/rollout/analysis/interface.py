@@ -165,6 +165,9 @@ class Step:
     max_dwell_s: float
     warmup_s: float = 0.0
     min_dwell_s: float = 0.0
+    count_lag_s: float = 0.0
+    """how long one variant's counts may trail the other's: a metric source that reads
+    scraped counters (Prometheus) sees each variant as of its own last scrape"""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.weight < 1.0:
@@ -174,6 +177,8 @@ class Step:
             )
         if self.max_dwell_s <= 0 or self.min_dwell_s < 0 or self.warmup_s < 0:
             raise JudgeError(f"step {self.index}: dwell and warm-up must be positive")
+        if not 0 <= self.count_lag_s < math.inf:
+            raise JudgeError(f"step {self.index}: the counts' lag must be a time >= 0")
         if self.min_dwell_s > self.max_dwell_s:
             raise JudgeError(f"step {self.index}: minimum dwell exceeds the maximum")
 

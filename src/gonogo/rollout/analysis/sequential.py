@@ -205,7 +205,7 @@ class SequentialJudge:
             test.begin_step(step.weight)
         self._latency.begin_step(step.weight)
         if self._srm is not None:
-            self._srm.begin_step(step.weight)
+            self._srm.begin_step(step.weight, step.started_at, step.count_lag_s)
 
     def observe(self, observation: Observation) -> Decision:
         """Update every test with one interval and decide."""
@@ -217,6 +217,8 @@ class SequentialJudge:
             return tripped
         at = observation.at
         if step.warming(at):
+            if self._srm is not None:
+                self._srm.skip(at)
             return Decision(
                 Action.CONTINUE,
                 Basis.WARMING_UP,
@@ -228,7 +230,7 @@ class SequentialJudge:
         for errors in self._errors:
             errors.add(observation.baseline, observation.canary)
         if self._srm is not None:
-            self._srm.add(observation.baseline.requests, observation.canary.requests)
+            self._srm.add(observation.baseline.requests, observation.canary.requests, at)
         self._latency.add(observation.baseline, observation.canary)
         for test in self._tests:
             if isinstance(test, MeanTest):
@@ -305,6 +307,12 @@ class SequentialJudge:
             f"requests in step {step.index} ({canary / total:.2%}, between {low:.2%} and "
             f"{high:.2%}) at a weight of {step.weight:.2%}"
             + (f" (tolerance {tolerance:.0%} of it)" if tolerance else "")
+            + (
+                f" (allowing for counts up to {srm.lag_s:g} s apart: a share from "
+                f"{srm.null_range()[0]:.2%} to {srm.null_range()[1]:.2%})"
+                if srm.lag_s
+                else ""
+            )
             + f"; e-value {e_value:.3g} >= {threshold:.4g}; "
             + (
                 "rolling back: the split is not the one approved"

@@ -28,8 +28,19 @@ shares with ``w`` and a bias in the split biases them. This test sees every requ
 while they see only errors or slow requests, so it flags any bias long before the bias
 could tip them; a tolerance would leave a bias that is never flagged but slowly tips
 them. The routers gonogo drives split exactly (stride scheduling, ``split_clients`` to
-0.01%, HTTPRoute weights to 0.01%), and offsets that do not grow (counters read a moment
-apart, requests in flight across a weight change) fade as the counts grow.
+0.01%, HTTPRoute weights to 0.01%), and offsets that do not grow (requests in flight
+across a weight change) fade as the counts grow.
+
+Counts that lag are another matter. A source that reads scraped counters (Prometheus)
+sees each variant as of its own last scrape, up to ``L`` seconds (the scrape interval)
+apart, and the step's counts run from its first read to its last, so each variant's
+count covers between ``T - L`` and ``T + L`` of the step's ``T`` counted seconds. Early
+in a step that offset is most of the counts ("the canary got 0 of 108 requests"), and
+since the evidence of a fixed offset is largest while the counts are small, the check
+would roll back a healthy canary in its first seconds. So the null also holds every
+share the lag can explain, from ``w (T - L) / (w (T - L) + (1 - w)(T + L))`` to
+``w (T + L) / (w (T + L) + (1 - w)(T - L))`` (every share while ``T <= L``), a band that
+narrows as the step goes on; a router that does not split as told still stands out.
 """
 
 from __future__ import annotations
@@ -86,18 +97,28 @@ class SampleRatioTest:
         self._weight: float | None = None
         self._canary = 0
         self._total = 0
-        self._cache: tuple[int, int, float] = (-1, -1, 0.0)
+        self._lag = 0.0  # how long one variant's counts may trail the other's
+        self._since = self._at = 0.0  # when the step's counting began; the last count
+        self._cache: tuple[int, int, float, float] = (-1, -1, 0.0, 0.0)
 
-    def begin_step(self, weight: float) -> None:
+    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._canary = self._total = 0
+        self._lag = lag_s
+        self._since = self._at = started_at
 
-    def add(self, baseline_requests: int, canary_requests: int) -> None:
-        """Count one observation's requests."""
+    def skip(self, at: float) -> None:
+        """An observation not counted (a warm-up): counting begins after it."""
+        self._since = self._at = at
+
+    def add(self, baseline_requests: int, canary_requests: int, at: float | None = None) -> None:
+        """Count one observation's requests (``at``: its time, for the counts' lag)."""
         self._canary += canary_requests
         self._total += baseline_requests + canary_requests
+        if at is not None:
+            self._at = at
 
     def size(self) -> int:
         """Requests counted in this step."""
@@ -113,18 +134,33 @@ class SampleRatioTest:
         """The weight the step was given."""
         return self._weight
 
+    @property
+    def lag_s(self) -> float:
+        """How long one variant's counts may trail the other's in this step."""
+        return self._lag
+
     def null_range(self) -> tuple[float, float]:
-        """The shares that count as matching the weight."""
+        """The shares that count as matching the weight (given the tolerance and the lag)."""
         w = self._weight if self._weight is not None else 0.5
         tol = self.check.tolerance
-        return w * (1 - tol), min(w * (1 + tol), 1.0 - 1e-12)
+        low, high = w * (1 - tol), min(w * (1 + tol), 1.0 - 1e-12)
+        lag, counted = self._lag, self._at - self._since
+        if lag <= 0:
+            return low, high
+        if counted <= lag:
+            return 0.0, 1.0  # the lag explains any split yet
+        short, long = counted - lag, counted + lag
+        return (
+            low * short / (low * short + (1 - low) * long),
+            high * long / (high * long + (1 - high) * short),
+        )
 
     def _log_e_step(self) -> float:
         k, n, w = self._canary, self._total, self._weight
         if w is None or n == 0:
             return 0.0
-        if self._cache[:2] == (k, n):
-            return self._cache[2]
+        if self._cache[:3] == (k, n, self._at):
+            return self._cache[3]
         low, high = self.null_range()
         nearest = min(max(k / n, low), high)
         log_null = (k * math.log(nearest) if k else 0.0) + (
@@ -137,7 +173,7 @@ class SampleRatioTest:
         top = max(logs)
         log_mixture = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
         value = log_mixture - log_null
-        self._cache = (k, n, value)
+        self._cache = (k, n, self._at, value)
         return value
 
     def log_e(self) -> float:

@@ -9,10 +9,16 @@ is treated by the controller as a restart: the new total is the increment.
 
 A source that cannot be read raises :class:`~gonogo.rollout.errors.SourceError`; the
 controller counts it as inconclusive, never as healthy.
+
+A source whose variants' totals are not read at one moment (scraped counters: each
+variant as of its own last scrape) says by how much one may trail the other in an
+attribute ``lag_s`` (seconds); the judge's traffic-split check allows for it. Without
+one the totals count as read together (``lag_s = 0``), see :func:`source_lag`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Protocol, runtime_checkable
@@ -20,7 +26,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 from gonogo.rollout.analysis.interface import VariantSample
 from gonogo.rollout.deploy.interface import Backend, Variant
 
-__all__ = ["MetricSource", "Snapshot"]
+__all__ = ["MetricSource", "Snapshot", "source_lag"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +58,11 @@ class MetricSource(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def source_lag(source: object) -> float:
+    """How long one variant's totals may trail the other's in ``source`` (0: read together)."""
+    lag = getattr(source, "lag_s", 0.0)
+    if isinstance(lag, bool) or not isinstance(lag, int | float) or not 0 <= lag < math.inf:
+        return 0.0
+    return float(lag)

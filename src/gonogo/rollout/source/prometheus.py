@@ -119,6 +119,9 @@ class PrometheusSourceConfig(StrictModel):
     latency_unit: Literal["s", "ms"] = "s"
     """the unit of the ``le`` labels"""
     timeout_s: float = Field(default=10.0, gt=0, le=MAX_WAIT_S)
+    scrape_interval_s: float = Field(default=15.0, ge=0, le=3600)
+    """the scrape interval of the jobs the queries read: each variant's counters are as of
+    its own last scrape, so one may trail the other by this much"""
     headers: dict[str, str] = Field(default_factory=dict)
     """extra request headers (e.g. X-Scope-OrgID); no credentials: see bearer_token_env"""
     bearer_token_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -169,6 +172,8 @@ class PrometheusSource:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
+        self.lag_s = config.scrape_interval_s
+        """how long one variant's totals may trail the other's (the judge allows for it)"""
         self._where = redact_url(config.url)
         self._monotonic = monotonic
         headers = dict(config.headers)
