@@ -263,10 +263,19 @@ class PrometheusServer:
         """Its HTTP API address."""
         return f"http://{LOOPBACK}:{self.port}"
 
-    def start(self, targets: Sequence[str]) -> None:
-        """Write and validate the config (promtool), start, wait until ready."""
+    def start(self, targets: Sequence[str], *, file_sd: Path | None = None) -> None:
+        """Write and validate the config (promtool), start, wait until ready.
+
+        ``file_sd``: a JSON file of targets that Prometheus also scrapes, re-read whenever
+        it changes (file-based service discovery, for services whose ports come later).
+        """
         config = self.root / "prometheus.yml"
         listed = ", ".join(f"'{target}'" for target in targets)
+        discovered = (
+            f"    file_sd_configs:\n      - files: ['{file_sd}']\n        refresh_interval: 1s\n"
+            if file_sd is not None
+            else ""
+        )
         config.write_text(
             "global:\n"
             "  scrape_interval: 1s\n"
@@ -275,7 +284,7 @@ class PrometheusServer:
             "  - job_name: sample\n"
             "    scrape_interval: 1s\n"
             "    scrape_timeout: 1s\n"
-            f"    static_configs:\n      - targets: [{listed}]\n",
+            f"    static_configs:\n      - targets: [{listed}]\n" + discovered,
             encoding="utf-8",
         )
         check = subprocess.run(

@@ -110,8 +110,14 @@ class RolloutProject:
         source: str = 'type = "builtin"',
         max_inconclusive: int = 1,
         max_source_errors: int = 3,
+        router: str | None = None,
+        staging_run: list[str] | None = None,
     ) -> None:
         """The policy: a staging gate, the plan, the sample service as both variants.
+
+        ``router`` is the body of ``[rollout.router]`` (default: the builtin router on
+        :attr:`port`); ``staging_run`` the staging gate's command (default: one exiting
+        with ``staging_exit``).
 
         ``warmup`` (seconds of each step the comparisons ignore) is for tests that compare
         latency and expect no rollback: the proxy's pool of connections to a canary that
@@ -123,6 +129,8 @@ class RolloutProject:
             for v, args in (canary or {}).items()
         )
         probe = f"import sys; sys.exit({staging_exit})"
+        run = staging_run or [sys.executable, "-c", probe]
+        router = router or f'type = "builtin"\nlisten = "127.0.0.1:{self.port}"'
         text = f"""
 version = 1
 
@@ -140,7 +148,7 @@ phase = 7
 [[gates.criteria]]
 id = "smoke"
 check = "command"
-params = {{ run = [{json.dumps(sys.executable)}, "-c", {json.dumps(probe)}] }}
+params = {{ run = {json.dumps(run)} }}
 
 [rollout]
 judge = "sequential"
@@ -165,8 +173,7 @@ health_timeout_s = 60
 {versions}
 
 [rollout.router]
-type = "builtin"
-listen = "127.0.0.1:{self.port}"
+{router}
 
 [rollout.source]
 {source}
