@@ -39,6 +39,7 @@ from bisect import bisect_right
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, BucketCounts, LatencyHistogram
 from gonogo.rollout.analysis.interface import Direction
+from gonogo.rollout.analysis.lag import CountLag
 from gonogo.rollout.analysis.latency_scores import MIX, Score, ScoreBins, score_for
 
 #: baseline samples needed before the threshold is trusted and requests are counted
@@ -59,8 +60,12 @@ class LevelShares:
     shares' mixed with the rank scores' by the fixed weights
     :data:`~gonogo.rollout.analysis.latency_scores.MIX`."""
 
-    def __init__(self, level: float, direction: Direction, bins: ScoreBins) -> None:
+    def __init__(
+        self, level: float, direction: Direction, bins: ScoreBins, lag: CountLag | None = None
+    ) -> None:
         self.level = level
+        self.lag = lag if lag is not None else CountLag()
+        """the step's counted time and lag (the tracker's, shared by every level)"""
         self.higher_worse = direction is Direction.HIGHER_IS_WORSE
         self.bins = bins  # the tracker's, shared by every level
         self.score = score_for(level)
@@ -75,7 +80,10 @@ class LevelShares:
         """this step's requests on the other side: the canary's, all"""
         self._weight: float | None = None
         self._log_e_done = 0.0
-        self._cache: tuple[tuple[int, int, int, int, int], float] = ((-1, -1, -1, -1, -1), 0.0)
+        self._cache: tuple[tuple[int, int, int, int, int, float], float] = (
+            (-1, -1, -1, -1, -1, -1.0),
+            0.0,
+        )
 
     def begin_step(self, weight: float) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
@@ -89,16 +97,21 @@ class LevelShares:
         if w is None:
             return 0.0
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
-        if key == self._cache[0]:
+        if key == self._cache[0][:5] and self.lag.at == self._cache[0][5]:
             return self._cache[1]
         value = self._mixed(self._log_shares_step(w))
-        self._cache = (key, value)
+        self._cache = ((*key, self.lag.at), value)
         return value
 
     def _log_shares_step(self, w: float) -> float:
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
-        # the canary over-represented on the worse side, the baseline on the other
-        return _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
+        # the canary over-represented on the worse side, the baseline on the other; with
+        # counts that lag, each side against the end of the weight's band least favourable
+        # to it (see gonogo.rollout.analysis.lag)
+        low, high = self.lag.band(w, w)
+        worse = _mixture(k_worse, n_worse, high) if high < 1.0 else 0.0
+        other = _mixture(n_other - k_other, n_other, 1.0 - low) if low > 0.0 else 0.0
+        return worse + other
 
     def _mixed(self, log_shares: float) -> float:
         """The step's e-value: the shares' and the rank scores', mixed with fixed weights."""
@@ -107,6 +120,10 @@ class LevelShares:
         return _log_weighted_sum_exp(terms)
 
     def _log_scores_step(self, kind: Score) -> float:
+        if self.lag.lag > 0:
+            # the rank scores weigh each request against the weight itself; with counts
+            # that lag they are left out (an e-value of 1 keeps the mixture one)
+            return 0.0
         return self.bins.log_e_step(kind, self.higher_worse)
 
     def log_e(self) -> float:
@@ -119,8 +136,9 @@ class LevelShares:
         if w is None:
             return self._log_e_done
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
-        shares = evalues.log_glr_upper(k_worse, n_worse, w) + evalues.log_glr_upper(
-            n_other - k_other, n_other, 1.0 - w
+        low, high = self.lag.band(w, w)
+        shares = (evalues.log_glr_upper(k_worse, n_worse, high) if high < 1.0 else 0.0) + (
+            evalues.log_glr_upper(n_other - k_other, n_other, 1.0 - low) if low > 0.0 else 0.0
         )
         # the same mixture, with the shares at their best
         return self._log_e_done + self._mixed(shares)
@@ -161,6 +179,7 @@ class SharesTracker:
         self._cuts: list[int] = []  # the distinct thresholds, sorted
         self._placed: list[tuple[LevelShares, int]] = []  # each level and its cut's index
         self.bins = ScoreBins()  # the rank scores' counts, shared by every level
+        self.lag = CountLag()  # the step's counted time and lag, shared by every level
         self._merged: list[int] = []  # the levels' and the bins' cuts together, sorted
         self._gap_at = [0] * NUM_BUCKETS  # each bucket's gap between merged cuts
         self._gap_of: list[int] = [0]  # per merged gap: the level gap ...
@@ -171,15 +190,16 @@ class SharesTracker:
         key = (level, direction is Direction.HIGHER_IS_WORSE)
         found = self._levels.get(key)
         if found is None:
-            found = self._levels[key] = LevelShares(level, direction, self.bins)
+            found = self._levels[key] = LevelShares(level, direction, self.bins, self.lag)
             self._seen = 0  # a new level needs its threshold
         return found
 
-    def begin_step(self, weight: float) -> None:
+    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
         """A new weight: every level starts a fresh e-process."""
         for shares in self._levels.values():
             shares.begin_step(weight)  # each closes its step with the bins' counts
         self.bins.begin_step(weight)
+        self.lag.begin(started_at, lag_s)
 
     def _place(self, reference: BucketCounts) -> None:
         """Each level's threshold, the reference's quantile at that level, and its cut.
@@ -220,10 +240,11 @@ class SharesTracker:
 
     def count(
         self, baseline: LatencyHistogram, canary: LatencyHistogram, reference: BucketCounts
-    ) -> None:
-        """Count one observation against thresholds from ``reference`` (earlier data only)."""
+    ) -> bool:
+        """Count one observation against thresholds from ``reference`` (earlier data only);
+        False when it is not counted (no thresholds yet)."""
         if not self._levels or reference.total < REF_MIN:
-            return
+            return False
         if reference.total > self._seen * (1 + THRESHOLD_GROWTH):
             self._place(reference)
         above_canary, above_all, n_canary, n_all = self._tally(baseline, canary)
@@ -238,6 +259,7 @@ class SharesTracker:
             above[1] += n_above
             below[0] += n_canary - k_above
             below[1] += n_all - n_above
+        return True
 
     def _tally(
         self, baseline: LatencyHistogram, canary: LatencyHistogram

@@ -27,6 +27,7 @@ from gonogo.rollout.analysis.interface import (
     Moments,
     VariantSample,
 )
+from gonogo.rollout.analysis.lag import CountLag
 
 #: the ``quantile`` of a latency metric that compares every quantile at once
 ALL_QUANTILES: Literal["all"] = "all"
@@ -115,17 +116,25 @@ class ErrorShareTest:
         self._x = self._y = 0  # this step's canary and baseline errors
         self._req = [0, 0]  # pooled analysed requests: baseline, canary
         self._err = [0, 0]
-        self._cache: tuple[int, int, float] = (-1, -1, 0.0)
+        self._lag = CountLag()  # counts that lag widen the share the weight stands for
+        self._cache: tuple[int, int, float, float] = (-1, -1, -1.0, 0.0)
         self._share_cache: tuple[int, int, float, tuple[float, float]] = (-1, -1, 0.0, (0, 1))
 
-    def begin_step(self, weight: float) -> None:
+    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._x = self._y = 0
+        self._lag.begin(started_at, lag_s)
 
-    def add(self, baseline: VariantSample, canary: VariantSample) -> None:
-        """Two counter updates."""
+    def skip(self, at: float) -> None:
+        """An observation not counted (a warm-up)."""
+        self._lag.skip(at)
+
+    def add(self, baseline: VariantSample, canary: VariantSample, at: float | None = None) -> None:
+        """Two counter updates (``at``: the observation's time, for counts that lag)."""
+        if at is not None:
+            self._lag.seen(at)
         self._x += canary.errors
         self._y += baseline.errors
         self._req[0] += baseline.requests
@@ -133,20 +142,28 @@ class ErrorShareTest:
         self._err[0] += baseline.errors
         self._err[1] += canary.errors
 
+    def _null(self, x: int, y: int, w: float) -> tuple[int, float]:
+        """The errors on the worse side and their share under the null: the weight, or
+        with counts that lag the end of its band least favourable to a rollback."""
+        low, high = self._lag.band(w, w)
+        if self.spec.direction is Direction.HIGHER_IS_WORSE:
+            return x, high  # canary errors among all errors, null share w
+        return y, 1.0 - low
+
     def _log_e_step(self) -> float:
         x, y, w = self._x, self._y, self._weight
         if w is None or x + y == 0:
             return 0.0
-        if self._cache[:2] == (x, y):
-            return self._cache[2]
-        if self.spec.direction is Direction.HIGHER_IS_WORSE:
-            successes, p = x, w  # canary errors among all errors, null share w
+        if self._cache[:3] == (x, y, self._lag.at):
+            return self._cache[3]
+        successes, p = self._null(x, y, w)
+        if p >= 1.0:  # the lag explains any share of the errors yet
+            value = 0.0
         else:
-            successes, p = y, 1.0 - w
-        logs = [evalues.log_bb_e_upper(successes, x + y, p, c) for c in self._concentrations]
-        top = max(logs)
-        value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
-        self._cache = (x, y, value)
+            logs = [evalues.log_bb_e_upper(successes, x + y, p, c) for c in self._concentrations]
+            top = max(logs)
+            value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
+        self._cache = (x, y, self._lag.at, value)
         return value
 
     def size(self) -> tuple[int, ...]:
@@ -162,9 +179,10 @@ class ErrorShareTest:
         x, y, w = self._x, self._y, self._weight
         if w is None:
             return self._log_e_done
-        if self.spec.direction is Direction.HIGHER_IS_WORSE:
-            return self._log_e_done + evalues.log_glr_upper(x, x + y, w)
-        return self._log_e_done + evalues.log_glr_upper(y, x + y, 1.0 - w)
+        successes, p = self._null(x, y, w)
+        if p >= 1.0:
+            return self._log_e_done
+        return self._log_e_done + evalues.log_glr_upper(successes, x + y, p)
 
     def finding(self, log_threshold: float, bounds: bool) -> Finding:
         """The metric's state; confidence bounds on the rate ratio when ``bounds``."""
@@ -220,12 +238,17 @@ class ErrorShareTest:
             q_low, q_high = evalues.share_bounds(x, x + y, log_threshold, 4.0, guess)
             self._share_cache = (x, y, log_threshold, (q_low, q_high))
 
-        def ratio(q: float) -> float:
-            return math.inf if q >= 1.0 else q * (1 - w) / (w * (1 - q))
+        def ratio(q: float, share: float) -> float:
+            if q >= 1.0 or share <= 0.0:
+                return math.inf
+            return q * (1 - share) / (share * (1 - q)) if share < 1.0 else 0.0
 
+        # with counts that lag, the share of requests the errors are weighed against lies
+        # in a band: each end of the ratio takes the end of it that widens the bounds
+        w_low, w_high = self._lag.band(w, w)
+        low, high = ratio(q_low, w_high), ratio(q_high, w_low)
         if self.spec.direction is Direction.HIGHER_IS_WORSE:
-            return ratio(q_low) - 1.0, ratio(q_high) - 1.0
-        low, high = ratio(q_low), ratio(q_high)
+            return low - 1.0, high - 1.0
         return (1.0 / high - 1.0 if high else -1.0), (1.0 / low - 1.0 if low else math.inf)
 
     def _absolute_gap(self, log_threshold: float, tolerance: float) -> float | None:

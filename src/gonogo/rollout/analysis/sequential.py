@@ -202,8 +202,8 @@ class SequentialJudge:
         self._collecting = None
         self._srm_seen = (-1, 0.0)
         for test in self._errors:
-            test.begin_step(step.weight)
-        self._latency.begin_step(step.weight)
+            test.begin_step(step.weight, step.started_at, step.count_lag_s)
+        self._latency.begin_step(step.weight, step.started_at, step.count_lag_s)
         if self._srm is not None:
             self._srm.begin_step(step.weight, step.started_at, step.count_lag_s)
 
@@ -219,6 +219,9 @@ class SequentialJudge:
         if step.warming(at):
             if self._srm is not None:
                 self._srm.skip(at)
+            for errors in self._errors:
+                errors.skip(at)
+            self._latency.skip(at)
             return Decision(
                 Action.CONTINUE,
                 Basis.WARMING_UP,
@@ -228,10 +231,10 @@ class SequentialJudge:
         self._step_requests[0] += observation.baseline.requests
         self._step_requests[1] += observation.canary.requests
         for errors in self._errors:
-            errors.add(observation.baseline, observation.canary)
+            errors.add(observation.baseline, observation.canary, at)
         if self._srm is not None:
             self._srm.add(observation.baseline.requests, observation.canary.requests, at)
-        self._latency.add(observation.baseline, observation.canary)
+        self._latency.add(observation.baseline, observation.canary, at)
         for test in self._tests:
             if isinstance(test, MeanTest):
                 test.add(observation.baseline, observation.canary)

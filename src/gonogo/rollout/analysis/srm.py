@@ -51,6 +51,7 @@ from enum import StrEnum
 
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.interface import JudgeError
+from gonogo.rollout.analysis.lag import CountLag
 
 #: prior concentrations of the share mixture: a gross mismatch (wrong weight) and a
 #: moderate one (a few percent of the canary's requests lost), averaged
@@ -97,8 +98,7 @@ class SampleRatioTest:
         self._weight: float | None = None
         self._canary = 0
         self._total = 0
-        self._lag = 0.0  # how long one variant's counts may trail the other's
-        self._since = self._at = 0.0  # when the step's counting began; the last count
+        self._lag = CountLag()
         self._cache: tuple[int, int, float, float] = (-1, -1, 0.0, 0.0)
 
     def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
@@ -106,19 +106,18 @@ class SampleRatioTest:
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._canary = self._total = 0
-        self._lag = lag_s
-        self._since = self._at = started_at
+        self._lag.begin(started_at, lag_s)
 
     def skip(self, at: float) -> None:
         """An observation not counted (a warm-up): counting begins after it."""
-        self._since = self._at = at
+        self._lag.skip(at)
 
     def add(self, baseline_requests: int, canary_requests: int, at: float | None = None) -> None:
         """Count one observation's requests (``at``: its time, for the counts' lag)."""
         self._canary += canary_requests
         self._total += baseline_requests + canary_requests
         if at is not None:
-            self._at = at
+            self._lag.seen(at)
 
     def size(self) -> int:
         """Requests counted in this step."""
@@ -137,29 +136,19 @@ class SampleRatioTest:
     @property
     def lag_s(self) -> float:
         """How long one variant's counts may trail the other's in this step."""
-        return self._lag
+        return self._lag.lag
 
     def null_range(self) -> tuple[float, float]:
         """The shares that count as matching the weight (given the tolerance and the lag)."""
         w = self._weight if self._weight is not None else 0.5
         tol = self.check.tolerance
-        low, high = w * (1 - tol), min(w * (1 + tol), 1.0 - 1e-12)
-        lag, counted = self._lag, self._at - self._since
-        if lag <= 0:
-            return low, high
-        if counted <= lag:
-            return 0.0, 1.0  # the lag explains any split yet
-        short, long = counted - lag, counted + lag
-        return (
-            low * short / (low * short + (1 - low) * long),
-            high * long / (high * long + (1 - high) * short),
-        )
+        return self._lag.band(w * (1 - tol), min(w * (1 + tol), 1.0 - 1e-12))
 
     def _log_e_step(self) -> float:
         k, n, w = self._canary, self._total, self._weight
         if w is None or n == 0:
             return 0.0
-        if self._cache[:3] == (k, n, self._at):
+        if self._cache[:3] == (k, n, self._lag.at):
             return self._cache[3]
         low, high = self.null_range()
         nearest = min(max(k / n, low), high)
@@ -173,7 +162,7 @@ class SampleRatioTest:
         top = max(logs)
         log_mixture = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
         value = log_mixture - log_null
-        self._cache = (k, n, self._at, value)
+        self._cache = (k, n, self._lag.at, value)
         return value
 
     def log_e(self) -> float:

@@ -1,0 +1,112 @@
+"""Counts that lag: a source reading scraped counters sees each variant as of its own last
+scrape. Told the lag, the sequential judge neither rolls a healthy canary back nor
+promotes one early on it, and still catches a real regression.
+
+The traffic is simulated second by second (numpy, seeded); each variant's cumulative
+counters (requests, errors, latency buckets) are read every 5 s as of its own last
+scrape, every 15 s at its own phase, as Prometheus would serve them. The judge is the
+real one; only the scraping is modelled, since what is tested is the arithmetic on
+counts that lag, not Prometheus (the end-to-end test against a real Prometheus is
+tests/rollout/test_nginx_prometheus_rollout.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram
+from gonogo.rollout.analysis.interface import (
+    Action,
+    Basis,
+    Decision,
+    Observation,
+    Step,
+    VariantSample,
+)
+from gonogo.rollout.analysis.scenario import LatencySpec
+from gonogo.rollout.analysis.sequential import SequentialJudge
+from gonogo.rollout.analysis.traffic import LatencyLaw
+
+SCRAPE_S = 15
+READ_S = 5
+RPS = 1000
+SECONDS = 300
+
+
+def _rollout(
+    seed: int, *, weight: float, phases: tuple[int, int], lag_s: float, canary_median: float = 80.0
+) -> Decision:
+    """The judge's decision on ``SECONDS`` of scraped traffic (default metrics, 1% errors)."""
+    rng = np.random.default_rng(seed)
+    laws = (
+        LatencyLaw.of(LatencySpec(dist="lognormal", median_ms=80.0, sigma=0.5)),
+        LatencyLaw.of(LatencySpec(dist="lognormal", median_ms=canary_median, sigma=0.5)),
+    )
+    seconds = SECONDS + SCRAPE_S + 1
+    canary = rng.binomial(RPS, weight, size=seconds)
+    counts = (RPS - canary, canary)
+    cumulative = []
+    for n, law in zip(counts, laws, strict=True):
+        per_second = np.zeros((seconds + 1, NUM_BUCKETS + 1), dtype=np.int64)
+        for i in range(seconds):
+            per_second[i + 1, :NUM_BUCKETS] = rng.multinomial(n[i], law.probs)
+            per_second[i + 1, NUM_BUCKETS] = rng.binomial(n[i], 0.01)  # errors
+        cumulative.append(np.cumsum(per_second, axis=0))
+
+    def scraped(variant: int, at: float) -> np.ndarray:
+        last = phases[variant] + SCRAPE_S * math.floor((at - phases[variant]) / SCRAPE_S)
+        row: np.ndarray = cumulative[variant][max(0, last)]
+        return row
+
+    def sample(delta: np.ndarray) -> VariantSample:
+        buckets = np.flatnonzero(delta[:NUM_BUCKETS])
+        counts = zip(buckets.tolist(), delta[buckets].tolist(), strict=True)
+        histogram = LatencyHistogram(dict(counts))
+        return VariantSample(int(delta[:NUM_BUCKETS].sum()), int(delta[NUM_BUCKETS]), histogram)
+
+    judge = SequentialJudge()
+    judge.begin_step(Step(0, weight, 0.0, max_dwell_s=SECONDS, count_lag_s=lag_s))
+    before = [scraped(v, 0.0) for v in (0, 1)]
+    at = 0.0
+    while True:
+        at += READ_S
+        now = [scraped(v, at) for v in (0, 1)]
+        decision = judge.observe(
+            Observation(at, sample(now[0] - before[0]), sample(now[1] - before[1]))
+        )
+        before = now
+        if decision.action is not Action.CONTINUE:
+            return decision
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phases", [(9, 2), (2, 9)])
+@pytest.mark.parametrize("weight", [0.2, 0.5])
+def test_a_healthy_canary_read_a_scrape_apart_is_neither_rolled_back_nor_promoted_early(
+    weight: float, phases: tuple[int, int]
+) -> None:
+    decisions = [_rollout(seed, weight=weight, phases=phases, lag_s=SCRAPE_S) for seed in range(4)]
+
+    assert all(d.action is not Action.ROLLBACK for d in decisions), [d.reason for d in decisions]
+    # no promotion before the counted time outgrows the lag several times over
+    assert all(d.at > 3 * SCRAPE_S for d in decisions if d.action is Action.PROMOTE_STEP)
+
+
+@pytest.mark.slow
+def test_blind_to_the_lag_the_judge_rolls_healthy_canaries_back() -> None:
+    """What the lag does to a judge not told of it: the reason the step carries it."""
+    decisions = [_rollout(seed, weight=0.5, phases=(9, 2), lag_s=0.0) for seed in range(4)]
+
+    assert sum(d.action is Action.ROLLBACK for d in decisions) >= 2
+
+
+@pytest.mark.slow
+def test_a_real_latency_regression_read_a_scrape_apart_is_still_rolled_back() -> None:
+    for seed, phases in ((0, (9, 2)), (1, (2, 9))):
+        decision = _rollout(seed, weight=0.2, phases=phases, lag_s=SCRAPE_S, canary_median=96.0)
+        assert decision.action is Action.ROLLBACK
+        assert decision.basis is Basis.REGRESSION
+        assert decision.metric is not None and decision.metric.startswith("latency_")
