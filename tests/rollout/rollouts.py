@@ -23,6 +23,7 @@ import pytest
 
 from gonogo.audit import chain
 from gonogo.rollout import state
+from gonogo.rollout.controller import CRASH_AT_ENV
 from gonogo.rollout.load import LoadGenerator
 from gonogo.rollout.state import RolloutRecord
 from gonogo.store.db import default_url, open_store
@@ -198,6 +199,19 @@ health_timeout_s = 60
         )
         self.children.append(process)
         return process
+
+    def start_and_crash(self, point: str) -> RolloutRecord:
+        """``rollout start --version v2 --baseline v1`` as a process that dies (exit 137, as
+        if SIGKILLed) at the controller's crash point ``point``; the record it left."""
+        crashed = self.spawn(
+            "rollout", "start", "--version", "v2", "--baseline", "v1",
+            env={CRASH_AT_ENV: point},
+        )  # fmt: skip
+        crashed.wait(timeout=120)
+        assert crashed.returncode == 137, crashed.stderr.read() if crashed.stderr else ""
+        record = self.record()
+        assert record is not None
+        return record
 
     def record(self) -> RolloutRecord | None:
         """The latest rollout, read from the store (None before the first)."""

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from gonogo.cli.main import main
-from gonogo.rollout.controller import CRASH_AT_ENV
 from gonogo.rollout.state import RolloutState
 from tests.rollout.plugins import install_plugin, uninstall_plugin
 from tests.rollout.processes import marked
@@ -206,14 +205,7 @@ def test_a_resumed_rollout_whose_deployer_cannot_find_its_targets_rolls_back(
     started, so nothing could check the canary's health: traffic goes back to 0%."""
     rollout_project.write(weights=(20,), metrics=ERRORS_ONLY, min_dwell=60, max_dwell=120)
     _use(rollout_project, deployer='type = "flaky"')
-    crashed = rollout_project.spawn(
-        "rollout", "start", "--version", "v2", "--baseline", "v1",
-        env={CRASH_AT_ENV: "weight-applied"},
-    )  # fmt: skip
-    crashed.wait(timeout=120)
-    assert crashed.returncode == 137
-    record = rollout_project.record()
-    assert record is not None
+    record = rollout_project.start_and_crash("weight-applied")
     assert record.state is RolloutState.CANARY
     monkeypatch.setenv("BROKEN_PARTS_ATTACH", "1")
     code = main(["--project", str(rollout_project.root), "rollout", "resume"])

@@ -287,14 +287,7 @@ def test_a_rollback_a_killed_controller_had_begun_is_finished_on_resume(
     takes it down; it does not give the regressed canary its share again to judge anew."""
     rollout_project.write(weights=(20,), canary={"v2": ["--error-rate", "0.6"]})
     rollout_project.load()
-    controller = rollout_project.spawn(
-        "rollout", "start", "--version", "v2", "--baseline", "v1",
-        env={CRASH_AT_ENV: "rolling-back"},
-    )  # fmt: skip
-    controller.wait(timeout=120)
-    assert controller.returncode == 137
-    killed = rollout_project.record()
-    assert killed is not None
+    killed = rollout_project.start_and_crash("rolling-back")
     assert (killed.state, killed.weight) == (RolloutState.CANARY, 0.0)
     canary_url = killed.components["canary"]["url"]
     assert not refuses(canary_url)  # still up: the deployer's rollback never ran
@@ -318,14 +311,7 @@ def test_a_promotion_a_killed_controller_had_begun_is_finished_on_resume(
     promotes; it does not send traffic back to the last step's weight."""
     rollout_project.write(weights=(20,), metrics=ERRORS_ONLY)
     rollout_project.load()
-    controller = rollout_project.spawn(
-        "rollout", "start", "--version", "v2", "--baseline", "v1",
-        env={CRASH_AT_ENV: "promoting"},
-    )  # fmt: skip
-    controller.wait(timeout=120)
-    assert controller.returncode == 137
-    killed = rollout_project.record()
-    assert killed is not None
+    killed = rollout_project.start_and_crash("promoting")
     assert (killed.state, killed.weight) == (RolloutState.CANARY, 100.0)
 
     assert run(rollout_project, "rollout", "resume") == 0
@@ -425,12 +411,7 @@ def test_a_router_that_cannot_apply_the_split_rolls_back_and_reports_it(
         ),
         encoding="utf-8",
     )
-    crashed = rollout_project.spawn(
-        "rollout", "start", "--version", "v2", "--baseline", "v1",
-        env={CRASH_AT_ENV: "staging-passed"},
-    )  # fmt: skip
-    crashed.wait(timeout=120)
-    assert crashed.returncode == 137
+    rollout_project.start_and_crash("staging-passed")
     master = int((state_dir / "nginx.pid").read_text(encoding="ascii").strip())
     os.kill(master, signal.SIGSTOP)
     try:
@@ -452,12 +433,7 @@ def test_watch_and_status_say_when_no_controller_drives_the_rollout(
 ) -> None:
     """A killed controller leaves its rollout under way: watch used to wait for it forever."""
     rollout_project.write(weights=(20,), metrics=ERRORS_ONLY)
-    crashed = rollout_project.spawn(
-        "rollout", "start", "--version", "v2", "--baseline", "v1",
-        env={CRASH_AT_ENV: "staging-passed"},
-    )  # fmt: skip
-    crashed.wait(timeout=120)
-    assert crashed.returncode == 137
+    rollout_project.start_and_crash("staging-passed")
     watcher = rollout_project.spawn("rollout", "watch")
     _, err = watcher.communicate(timeout=120)  # a hang fails here instead of forever
     assert watcher.returncode == 2
