@@ -39,6 +39,12 @@ class CountLag:
         """An observation counted at ``at``."""
         self.at = at
 
+    @property
+    def moment(self) -> float:
+        """What a cached share test keys on besides its counts: the last count's time
+        while counts lag (the band narrows with it), else nothing that changes."""
+        return self.at if self.lag > 0 else 0.0
+
     def band(self, low: float, high: float) -> tuple[float, float]:
         """The counted shares true shares in ``[low, high]`` can show, given the lag."""
         if self.lag <= 0:

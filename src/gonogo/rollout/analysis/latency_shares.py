@@ -97,10 +97,10 @@ class LevelShares:
         if w is None:
             return 0.0
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
-        if key == self._cache[0][:5] and self.lag.at == self._cache[0][5]:
+        if key == self._cache[0][:5] and self.lag.moment == self._cache[0][5]:
             return self._cache[1]
         value = self._mixed(self._log_shares_step(w))
-        self._cache = ((*key, self.lag.at), value)
+        self._cache = ((*key, self.lag.moment), value)
         return value
 
     def _log_shares_step(self, w: float) -> float:

@@ -154,7 +154,7 @@ class ErrorShareTest:
         x, y, w = self._x, self._y, self._weight
         if w is None or x + y == 0:
             return 0.0
-        if self._cache[:3] == (x, y, self._lag.at):
+        if self._cache[:3] == (x, y, self._lag.moment):
             return self._cache[3]
         successes, p = self._null(x, y, w)
         if p >= 1.0:  # the lag explains any share of the errors yet
@@ -163,7 +163,7 @@ class ErrorShareTest:
             logs = [evalues.log_bb_e_upper(successes, x + y, p, c) for c in self._concentrations]
             top = max(logs)
             value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
-        self._cache = (x, y, self._lag.at, value)
+        self._cache = (x, y, self._lag.moment, value)
         return value
 
     def size(self) -> tuple[int, ...]:

@@ -148,7 +148,7 @@ class SampleRatioTest:
         k, n, w = self._canary, self._total, self._weight
         if w is None or n == 0:
             return 0.0
-        if self._cache[:3] == (k, n, self._lag.at):
+        if self._cache[:3] == (k, n, self._lag.moment):
             return self._cache[3]
         low, high = self.null_range()
         nearest = min(max(k / n, low), high)
@@ -162,7 +162,7 @@ class SampleRatioTest:
         top = max(logs)
         log_mixture = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
         value = log_mixture - log_null
-        self._cache = (k, n, self._lag.at, value)
+        self._cache = (k, n, self._lag.moment, value)
         return value
 
     def log_e(self) -> float:
