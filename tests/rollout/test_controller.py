@@ -281,7 +281,7 @@ RESUMED = "(finished after the controller was restarted)"
 
 
 def test_a_rollback_a_killed_controller_had_begun_is_finished_on_resume(
-    rollout_project: RolloutProject,
+    rollout_project: RolloutProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Killed after sending the canary's traffic back and before taking it down: resume
     takes it down; it does not give the regressed canary its share again to judge anew."""
@@ -291,6 +291,10 @@ def test_a_rollback_a_killed_controller_had_begun_is_finished_on_resume(
     assert (killed.state, killed.weight) == (RolloutState.CANARY, 0.0)
     canary_url = killed.components["canary"]["url"]
     assert not refuses(canary_url)  # still up: the deployer's rollback never ran
+    assert run(rollout_project, "rollout", "status") == 0
+    shown = capsys.readouterr().out
+    assert "  a rollback is under way (" in shown
+    assert "gonogo rollout resume finishes it" in shown
 
     assert run(rollout_project, "rollout", "resume") == 1
 
@@ -302,6 +306,8 @@ def test_a_rollback_a_killed_controller_had_begun_is_finished_on_resume(
     assert weights(rollout_project.timeline()) == [20.0, 0.0]
     assert refuses(canary_url)
     assert rollout_project.audit_ok()
+    assert run(rollout_project, "rollout", "status") == 0
+    assert "under way" not in capsys.readouterr().out  # finished: nothing left to do
 
 
 def test_a_promotion_a_killed_controller_had_begun_is_finished_on_resume(

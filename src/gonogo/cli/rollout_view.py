@@ -11,6 +11,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from gonogo.errors import one_line
 from gonogo.report.document import fmt_num, fmt_rate
 from gonogo.report.rollout import TOTALS_HEADER, totals_rows
 from gonogo.rollout.controller import Tick
@@ -163,6 +164,13 @@ def status_text(
         lines.append(f"  controller {record.controller}, heartbeat {record.heartbeat_at}")
     elif record.state.active:
         lines.append("  no controller is running: gonogo rollout resume")
+    begun = record.components.get("finishing")
+    if record.state.active and isinstance(begun, Mapping) and begun.get("action"):
+        what = "rollback" if begun.get("action") == "rollback" else "promotion"
+        lines.append(
+            f"  a {what} is under way ({one_line(str(begun.get('reason')))}); "
+            "if no controller drives it, gonogo rollout resume finishes it"
+        )
     if latest is not None:
         lines.append("  latest: " + decision_line(latest.action, latest.reason, latest.payload))
     if timeline:
