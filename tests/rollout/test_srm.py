@@ -15,6 +15,7 @@ from gonogo.rollout.analysis.interface import (
     MetricKind,
     Step,
 )
+from gonogo.rollout.analysis.lag import CountLag
 from gonogo.rollout.analysis.metrics import MetricSpec
 from gonogo.rollout.analysis.sequential import SequentialConfig, SequentialJudge
 from gonogo.rollout.analysis.srm import SampleRatioTest, SrmAction, SrmCheck
@@ -234,13 +235,18 @@ def test_a_split_that_is_really_wrong_is_still_caught_through_the_lag() -> None:
 
 
 def test_the_lag_widens_the_matching_shares_less_as_the_step_goes_on() -> None:
-    test = SampleRatioTest(SrmCheck())
-    test.begin_step(0.2, started_at=10.0, lag_s=15.0)
-    test.add(800, 200, at=20.0)
+    counted = CountLag()
+    test = SampleRatioTest(SrmCheck(), counted)
+    counted.begin(10.0, 15.0)
+    test.begin_step(0.2)
+    counted.seen(20.0)
+    test.add(800, 200)
     assert test.null_range() == (0.0, 1.0)  # 10 s counted: the lag explains any split
-    test.add(800, 200, at=40.0)
+    counted.seen(40.0)
+    test.add(800, 200)
     early = test.null_range()
-    test.add(8000, 2000, at=310.0)
+    counted.seen(310.0)
+    test.add(8000, 2000)
     late = test.null_range()
     assert early[0] < late[0] < 0.2 < late[1] < early[1]
     # 300 s counted, 15 s of lag: each count covers 285 to 315 s

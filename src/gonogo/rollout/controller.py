@@ -264,15 +264,18 @@ class Controller:
             reason = f"{begun['reason']} (finished after the controller was restarted)"
         else:
             return
-        if self.baseline is not None:
-            # this process's router has not been told the backends yet
-            weight = 0.0 if action == "rollback" else self.record.weight
-            with contextlib.suppress(RouterError), self._router():
-                self.parts.router.configure(self.baseline, self.canary, weight)
+        self._reroute(0.0 if action == "rollback" else self.record.weight)
         if action == "rollback":
             self._rollback(reason)
         else:
             self._promote(reason)
+
+    def _reroute(self, weight: float) -> None:
+        """Tell this process's router the recorded backends (a resumed controller's, or
+        one acting without a controller, has not been told them yet)."""
+        if self.baseline is not None:
+            with contextlib.suppress(RouterError), self._router():
+                self.parts.router.configure(self.baseline, self.canary, weight)
 
     def _release(self) -> None:
         with contextlib.suppress(GonogoError), self.ws.transaction() as tx:
@@ -478,8 +481,9 @@ class Controller:
             return
         self._run_step(step_plan.weight / 100.0)
 
-    def _start_analysis(self, share: float) -> tuple[Judge, GuardrailMonitor, float] | None:
-        """The step's judge started and the source bound: (judge, guardrails, clock origin).
+    def _start_analysis(self, share: float) -> tuple[Judge, GuardrailMonitor, float, float] | None:
+        """The step's judge started and the source bound: (judge, guardrails, the clock's
+        origin, the step's start).
 
         None after rolling back: no analysis can run, and the canary must not keep its
         share unjudged.
@@ -514,14 +518,13 @@ class Controller:
         except RolloutError as exc:
             self._rollback(f"the analysis could not start: {exc}")
             return None
-        return judge, guardrails, origin
+        return judge, guardrails, origin, started
 
     def _run_step(self, share: float) -> None:
         analysis = self._start_analysis(share)
         if analysis is None:
             return
-        judge, guardrails, origin = analysis
-        started = self.clock()
+        judge, guardrails, origin, started = analysis
         totals = _Accumulator()
         source_errors = 0
         previous = self._read_source()
@@ -781,9 +784,8 @@ class Controller:
             self.record = store.claim(tx, self.record, self.token)
         try:
             self._adopt()
-            if self.baseline is not None and self.canary is not None:
-                with contextlib.suppress(RouterError), self._router():
-                    self.parts.router.configure(self.baseline, self.canary, self.record.weight)
+            if self.canary is not None:
+                self._reroute(self.record.weight)
             action()
         finally:
             self._release()

@@ -108,7 +108,10 @@ def _e(log_e: float) -> float:
 class ErrorShareTest:
     """The conditional multinomial (here binomial) mixture test on error counts."""
 
-    def __init__(self, spec: MetricSpec, concentrations: tuple[float, ...]) -> None:
+    def __init__(
+        self, spec: MetricSpec, concentrations: tuple[float, ...], lag: CountLag | None = None
+    ) -> None:
+        """``lag``: the step's counted time and lag, kept by whoever counts (the judge)."""
         self.spec = spec
         self._concentrations = concentrations
         self._log_e_done = 0.0
@@ -116,25 +119,18 @@ class ErrorShareTest:
         self._x = self._y = 0  # this step's canary and baseline errors
         self._req = [0, 0]  # pooled analysed requests: baseline, canary
         self._err = [0, 0]
-        self._lag = CountLag()  # counts that lag widen the share the weight stands for
+        self._lag = lag if lag is not None else CountLag()  # widens the weight's share
         self._cache: tuple[int, int, float, float] = (-1, -1, -1.0, 0.0)
         self._share_cache: tuple[int, int, float, tuple[float, float]] = (-1, -1, 0.0, (0, 1))
 
-    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
+    def begin_step(self, weight: float) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._x = self._y = 0
-        self._lag.begin(started_at, lag_s)
 
-    def skip(self, at: float) -> None:
-        """An observation not counted (a warm-up)."""
-        self._lag.skip(at)
-
-    def add(self, baseline: VariantSample, canary: VariantSample, at: float | None = None) -> None:
-        """Two counter updates (``at``: the observation's time, for counts that lag)."""
-        if at is not None:
-            self._lag.seen(at)
+    def add(self, baseline: VariantSample, canary: VariantSample) -> None:
+        """Two counter updates."""
         self._x += canary.errors
         self._y += baseline.errors
         self._req[0] += baseline.requests

@@ -41,6 +41,7 @@ from gonogo.rollout.analysis.interface import (
     Observation,
     Step,
 )
+from gonogo.rollout.analysis.lag import CountLag
 from gonogo.rollout.analysis.metrics import (
     ErrorShareTest,
     MeanTest,
@@ -158,11 +159,14 @@ class SequentialJudge:
         self._log_srm_threshold = math.log(self.config.srm_threshold)
         self._guardrails = GuardrailMonitor(self.config.guardrails)
         self._latency = LatencyStore()
+        # the step's counted time and the counts' lag, for the split check and the error
+        # tests (the latency shares keep their own: they start counting later)
+        self._counted = CountLag()
         self._errors: list[ErrorShareTest] = []
         self._tests: list[Test] = []
         for spec in self.config.metrics:
             if spec.kind is MetricKind.ERRORS:
-                test = ErrorShareTest(spec, self.config.share_concentrations)
+                test = ErrorShareTest(spec, self.config.share_concentrations, self._counted)
                 self._errors.append(test)
                 self._tests.append(test)
             elif spec.all_quantiles:
@@ -179,7 +183,8 @@ class SequentialJudge:
             for index in indexes:
                 self._bounds_log_threshold[index] += math.log(len(indexes))
                 self._family_of[index] = number
-        self._srm = SampleRatioTest(self.config.srm) if self.config.srm is not None else None
+        srm = self.config.srm
+        self._srm = SampleRatioTest(srm, self._counted) if srm is not None else None
         self._srm_seen: tuple[int, float] = (-1, 0.0)
         self._step: Step | None = None
         self._step_requests = [0, 0]  # analysed baseline, canary requests in this step
@@ -201,11 +206,12 @@ class SequentialJudge:
         self._looked_at = 0
         self._collecting = None
         self._srm_seen = (-1, 0.0)
+        self._counted.begin(step.started_at, step.count_lag_s)
         for test in self._errors:
-            test.begin_step(step.weight, step.started_at, step.count_lag_s)
+            test.begin_step(step.weight)
         self._latency.begin_step(step.weight, step.started_at, step.count_lag_s)
         if self._srm is not None:
-            self._srm.begin_step(step.weight, step.started_at, step.count_lag_s)
+            self._srm.begin_step(step.weight)
 
     def observe(self, observation: Observation) -> Decision:
         """Update every test with one interval and decide."""
@@ -217,10 +223,7 @@ class SequentialJudge:
             return tripped
         at = observation.at
         if step.warming(at):
-            if self._srm is not None:
-                self._srm.skip(at)
-            for errors in self._errors:
-                errors.skip(at)
+            self._counted.skip(at)
             self._latency.skip(at)
             return Decision(
                 Action.CONTINUE,
@@ -230,10 +233,11 @@ class SequentialJudge:
             )
         self._step_requests[0] += observation.baseline.requests
         self._step_requests[1] += observation.canary.requests
+        self._counted.seen(at)
         for errors in self._errors:
-            errors.add(observation.baseline, observation.canary, at)
+            errors.add(observation.baseline, observation.canary)
         if self._srm is not None:
-            self._srm.add(observation.baseline.requests, observation.canary.requests, at)
+            self._srm.add(observation.baseline.requests, observation.canary.requests)
         self._latency.add(observation.baseline, observation.canary, at)
         for test in self._tests:
             if isinstance(test, MeanTest):
@@ -312,7 +316,7 @@ class SequentialJudge:
             + (f" (tolerance {tolerance:.0%} of it)" if tolerance else "")
             + (
                 f" (allowing for counts up to {srm.lag_s:g} s apart: a share from "
-                f"{srm.null_range()[0]:.2%} to {srm.null_range()[1]:.2%})"
+                "{:.2%} to {:.2%})".format(*srm.null_range())
                 if srm.lag_s
                 else ""
             )

@@ -92,32 +92,26 @@ class SrmCheck:
 class SampleRatioTest:
     """The canary's share of requests against its weight, one e-process per step."""
 
-    def __init__(self, check: SrmCheck) -> None:
+    def __init__(self, check: SrmCheck, lag: CountLag | None = None) -> None:
+        """``lag``: the step's counted time and lag, kept by whoever counts (the judge)."""
         self.check = check
         self._log_e_done = 0.0
         self._weight: float | None = None
         self._canary = 0
         self._total = 0
-        self._lag = CountLag()
+        self._lag = lag if lag is not None else CountLag()
         self._cache: tuple[int, int, float, float] = (-1, -1, 0.0, 0.0)
 
-    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
+    def begin_step(self, weight: float) -> None:
         """Close the running e-process (its value multiplies in) and start a fresh one."""
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._canary = self._total = 0
-        self._lag.begin(started_at, lag_s)
 
-    def skip(self, at: float) -> None:
-        """An observation not counted (a warm-up): counting begins after it."""
-        self._lag.skip(at)
-
-    def add(self, baseline_requests: int, canary_requests: int, at: float | None = None) -> None:
-        """Count one observation's requests (``at``: its time, for the counts' lag)."""
+    def add(self, baseline_requests: int, canary_requests: int) -> None:
+        """Count one observation's requests."""
         self._canary += canary_requests
         self._total += baseline_requests + canary_requests
-        if at is not None:
-            self._lag.seen(at)
 
     def size(self) -> int:
         """Requests counted in this step."""
