@@ -5,12 +5,13 @@ last scrape, so one variant's count may trail the other's by up to ``L`` seconds
 scrape interval (:attr:`~gonogo.rollout.analysis.interface.Step.count_lag_s`). A step's
 counts run from its first read to its last, so after ``T`` counted seconds each variant's
 count covers between ``T - L`` and ``T + L`` seconds of its traffic, and a share ``w`` of
-the requests (or of the errors, when both variants fail alike) can be counted as anything
-from ``w (T - L) / (w (T - L) + (1 - w)(T + L))`` to ``w (T + L) / (w (T + L) +
-(1 - w)(T - L))``: every share while ``T <= L``. The tests that compare counted shares
-with the weight take the end of that band that is least favourable to their verdict, so a
-lag can neither roll back a healthy canary nor promote one early; the band narrows as
-the step goes on. Counts read together (``L = 0``) keep the weight itself.
+the requests can be counted as anything from ``w (T - L) / (w (T - L) + (1 - w)(T + L))``
+to ``w (T + L) / (w (T + L) + (1 - w)(T - L))``: every share while ``T <= L``. The
+traffic-split check (:mod:`~gonogo.rollout.analysis.srm`) takes the end of that band
+least favourable to its verdict, so a lag cannot flag a split that matches the weight;
+the band narrows as the step goes on. Counts read together (``L = 0``) keep the weight
+itself. The error and latency tests need no band: while counts lag they weigh each batch
+against the share counted in it (:mod:`~gonogo.rollout.analysis.odds`).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from bisect import bisect_right
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, BucketCounts, LatencyHistogram
 from gonogo.rollout.analysis.interface import Direction
-from gonogo.rollout.analysis.lag import CountLag
 from gonogo.rollout.analysis.latency_scores import MIX, Score, ScoreBins, score_for
+from gonogo.rollout.analysis.odds import OddsEvidence
 
 #: baseline samples needed before the threshold is trusted and requests are counted
 REF_MIN = 20
@@ -60,12 +60,8 @@ class LevelShares:
     shares' mixed with the rank scores' by the fixed weights
     :data:`~gonogo.rollout.analysis.latency_scores.MIX`."""
 
-    def __init__(
-        self, level: float, direction: Direction, bins: ScoreBins, lag: CountLag | None = None
-    ) -> None:
+    def __init__(self, level: float, direction: Direction, bins: ScoreBins) -> None:
         self.level = level
-        self.lag = lag if lag is not None else CountLag()
-        """the step's counted time and lag (the tracker's, shared by every level)"""
         self.higher_worse = direction is Direction.HIGHER_IS_WORSE
         self.bins = bins  # the tracker's, shared by every level
         self.score = score_for(level)
@@ -79,39 +75,57 @@ class LevelShares:
         self.other = [0, 0]
         """this step's requests on the other side: the canary's, all"""
         self._weight: float | None = None
+        self._odds: tuple[OddsEvidence, OddsEvidence] | None = None
+        """while counts lag: the worse side's and the other side's evidence given each
+        observation's counted share (:mod:`gonogo.rollout.analysis.odds`)"""
         self._log_e_done = 0.0
-        self._cache: tuple[tuple[int, int, int, int, int, float], float] = (
-            (-1, -1, -1, -1, -1, -1.0),
-            0.0,
-        )
+        self._cache: tuple[tuple[int, int, int, int, int], float] = ((-1, -1, -1, -1, -1), 0.0)
 
-    def begin_step(self, weight: float) -> None:
-        """Close the running e-process (its value multiplies in) and start a fresh one."""
+    def begin_step(self, weight: float, *, lagging: bool = False) -> None:
+        """Close the running e-process (its value multiplies in) and start a fresh one;
+        ``lagging``: the step's counts lag, so each observation is weighed against the
+        share of requests counted in it instead of against the weight."""
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self.worse = [0, 0]
         self.other = [0, 0]
+        self._cache = ((-1, -1, -1, -1, -1), 0.0)
+        self._odds = (OddsEvidence(), OddsEvidence()) if lagging else None
+
+    def counted(self, k_above: int, n_above: int, k_all: int, n_all: int) -> None:
+        """One observation: the canary's and all requests above the threshold, and in all."""
+        k_below, n_below = k_all - k_above, n_all - n_above
+        if self.higher_worse:
+            (k_worse, n_worse), (k_other, n_other) = (k_above, n_above), (k_below, n_below)
+        else:
+            (k_worse, n_worse), (k_other, n_other) = (k_below, n_below), (k_above, n_above)
+        self.worse[0] += k_worse
+        self.worse[1] += n_worse
+        self.other[0] += k_other
+        self.other[1] += n_other
+        if self._odds is not None:
+            worse, other = self._odds
+            worse.add(k_worse, n_worse, k_all, n_all)  # the canary over-represented, or ...
+            other.add(n_other - k_other, n_other, n_all - k_all, n_all)  # ... the baseline
 
     def _log_e_step(self) -> float:
         w = self._weight
         if w is None:
             return 0.0
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
-        if key == self._cache[0][:5] and self.lag.moment == self._cache[0][5]:
+        if key == self._cache[0]:
             return self._cache[1]
         value = self._mixed(self._log_shares_step(w))
-        self._cache = ((*key, self.lag.moment), value)
+        self._cache = (key, value)
         return value
 
     def _log_shares_step(self, w: float) -> float:
+        if self._odds is not None:
+            worse_odds, other_odds = self._odds
+            return worse_odds.log_e() + other_odds.log_e()
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
-        # the canary over-represented on the worse side, the baseline on the other; with
-        # counts that lag, each side against the end of the weight's band least favourable
-        # to it (see gonogo.rollout.analysis.lag)
-        low, high = self.lag.band(w, w)
-        worse = _mixture(k_worse, n_worse, high) if high < 1.0 else 0.0
-        other = _mixture(n_other - k_other, n_other, 1.0 - low) if low > 0.0 else 0.0
-        return worse + other
+        # the canary over-represented on the worse side, the baseline on the other
+        return _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
 
     def _mixed(self, log_shares: float) -> float:
         """The step's e-value: the shares' and the rank scores', mixed with fixed weights."""
@@ -120,7 +134,7 @@ class LevelShares:
         return _log_weighted_sum_exp(terms)
 
     def _log_scores_step(self, kind: Score) -> float:
-        if self.lag.lag > 0:
+        if self._odds is not None:
             # the rank scores weigh each request against the weight itself; with counts
             # that lag they are left out (an e-value of 1 keeps the mixture one)
             return 0.0
@@ -135,10 +149,11 @@ class LevelShares:
         w = self._weight
         if w is None:
             return self._log_e_done
+        if self._odds is not None:  # a few logarithms already
+            return self.log_e()
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
-        low, high = self.lag.band(w, w)
-        shares = (evalues.log_glr_upper(k_worse, n_worse, high) if high < 1.0 else 0.0) + (
-            evalues.log_glr_upper(n_other - k_other, n_other, 1.0 - low) if low > 0.0 else 0.0
+        shares = evalues.log_glr_upper(k_worse, n_worse, w) + evalues.log_glr_upper(
+            n_other - k_other, n_other, 1.0 - w
         )
         # the same mixture, with the shares at their best
         return self._log_e_done + self._mixed(shares)
@@ -179,7 +194,6 @@ class SharesTracker:
         self._cuts: list[int] = []  # the distinct thresholds, sorted
         self._placed: list[tuple[LevelShares, int]] = []  # each level and its cut's index
         self.bins = ScoreBins()  # the rank scores' counts, shared by every level
-        self.lag = CountLag()  # the step's counted time and lag, shared by every level
         self._merged: list[int] = []  # the levels' and the bins' cuts together, sorted
         self._gap_at = [0] * NUM_BUCKETS  # each bucket's gap between merged cuts
         self._gap_of: list[int] = [0]  # per merged gap: the level gap ...
@@ -190,16 +204,16 @@ class SharesTracker:
         key = (level, direction is Direction.HIGHER_IS_WORSE)
         found = self._levels.get(key)
         if found is None:
-            found = self._levels[key] = LevelShares(level, direction, self.bins, self.lag)
+            found = self._levels[key] = LevelShares(level, direction, self.bins)
             self._seen = 0  # a new level needs its threshold
         return found
 
-    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
-        """A new weight: every level starts a fresh e-process."""
+    def begin_step(self, weight: float, *, lagging: bool = False) -> None:
+        """A new weight: every level starts a fresh e-process (``lagging``: its counts
+        lag, see :meth:`LevelShares.begin_step`)."""
         for shares in self._levels.values():
-            shares.begin_step(weight)  # each closes its step with the bins' counts
+            shares.begin_step(weight, lagging=lagging)  # each closes its step with the bins'
         self.bins.begin_step(weight)
-        self.lag.begin(started_at, lag_s)
 
     def _place(self, reference: BucketCounts) -> None:
         """Each level's threshold, the reference's quantile at that level, and its cut.
@@ -250,15 +264,7 @@ class SharesTracker:
         above_canary, above_all, n_canary, n_all = self._tally(baseline, canary)
         self.bins.counted(n_all)
         for shares, index in self._placed:
-            k_above, n_above = above_canary[index], above_all[index]
-            if shares.higher_worse:
-                above, below = shares.worse, shares.other
-            else:
-                above, below = shares.other, shares.worse
-            above[0] += k_above
-            above[1] += n_above
-            below[0] += n_canary - k_above
-            below[1] += n_all - n_above
+            shares.counted(above_canary[index], above_all[index], n_canary, n_all)
         return True
 
     def _tally(

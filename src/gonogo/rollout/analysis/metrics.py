@@ -27,7 +27,7 @@ from gonogo.rollout.analysis.interface import (
     Moments,
     VariantSample,
 )
-from gonogo.rollout.analysis.lag import CountLag
+from gonogo.rollout.analysis.odds import OddsEvidence
 
 #: the ``quantile`` of a latency metric that compares every quantile at once
 ALL_QUANTILES: Literal["all"] = "all"
@@ -108,10 +108,7 @@ def _e(log_e: float) -> float:
 class ErrorShareTest:
     """The conditional multinomial (here binomial) mixture test on error counts."""
 
-    def __init__(
-        self, spec: MetricSpec, concentrations: tuple[float, ...], lag: CountLag | None = None
-    ) -> None:
-        """``lag``: the step's counted time and lag, kept by whoever counts (the judge)."""
+    def __init__(self, spec: MetricSpec, concentrations: tuple[float, ...]) -> None:
         self.spec = spec
         self._concentrations = concentrations
         self._log_e_done = 0.0
@@ -119,47 +116,62 @@ class ErrorShareTest:
         self._x = self._y = 0  # this step's canary and baseline errors
         self._req = [0, 0]  # pooled analysed requests: baseline, canary
         self._err = [0, 0]
-        self._lag = lag if lag is not None else CountLag()  # widens the weight's share
-        self._cache: tuple[int, int, float, float] = (-1, -1, -1.0, 0.0)
+        # while counts lag: this step's evidence given each observation's counted share
+        self._odds: OddsEvidence | None = None
+        self._cache: tuple[int, int, int, float] = (-1, -1, -1, 0.0)
         self._share_cache: tuple[int, int, float, tuple[float, float]] = (-1, -1, 0.0, (0, 1))
 
-    def begin_step(self, weight: float) -> None:
-        """Close the running e-process (its value multiplies in) and start a fresh one."""
+    def begin_step(self, weight: float, *, lagging: bool = False) -> None:
+        """Close the running e-process (its value multiplies in) and start a fresh one.
+
+        ``lagging``: the step's counts lag (:attr:`Step.count_lag_s`), so each
+        observation's errors are weighed against the share of requests counted in it
+        (:mod:`gonogo.rollout.analysis.odds`) instead of against the weight.
+        """
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._x = self._y = 0
+        self._cache = (-1, -1, -1, 0.0)
+        self._odds = OddsEvidence(bounds=True) if lagging else None
 
     def add(self, baseline: VariantSample, canary: VariantSample) -> None:
-        """Two counter updates."""
+        """Two counter updates (and, while counts lag, the observation's evidence)."""
         self._x += canary.errors
         self._y += baseline.errors
         self._req[0] += baseline.requests
         self._req[1] += canary.requests
         self._err[0] += baseline.errors
         self._err[1] += canary.errors
+        odds = self._odds
+        if odds is not None:
+            errors, requests = canary.errors + baseline.errors, canary.requests + baseline.requests
+            if self.spec.direction is Direction.HIGHER_IS_WORSE:
+                odds.add(canary.errors, errors, canary.requests, requests)
+            else:
+                odds.add(baseline.errors, errors, baseline.requests, requests)
 
     def _null(self, x: int, y: int, w: float) -> tuple[int, float]:
-        """The errors on the worse side and their share under the null: the weight, or
-        with counts that lag the end of its band least favourable to a rollback."""
-        low, high = self._lag.band(w, w)
+        """The errors on the worse side and their share under the null (the weight)."""
         if self.spec.direction is Direction.HIGHER_IS_WORSE:
-            return x, high  # canary errors among all errors, null share w
-        return y, 1.0 - low
+            return x, w  # canary errors among all errors, null share w
+        return y, 1.0 - w
 
     def _log_e_step(self) -> float:
         x, y, w = self._x, self._y, self._weight
         if w is None or x + y == 0:
             return 0.0
-        if self._cache[:3] == (x, y, self._lag.moment):
+        odds = self._odds
+        closed = odds.closed if odds is not None else 0  # a batch may close without errors
+        if self._cache[:3] == (x, y, closed):
             return self._cache[3]
-        successes, p = self._null(x, y, w)
-        if p >= 1.0:  # the lag explains any share of the errors yet
-            value = 0.0
+        if odds is not None:
+            value = odds.log_e()
         else:
+            successes, p = self._null(x, y, w)
             logs = [evalues.log_bb_e_upper(successes, x + y, p, c) for c in self._concentrations]
             top = max(logs)
             value = top + math.log(sum(math.exp(v - top) for v in logs) / len(logs))
-        self._cache = (x, y, self._lag.moment, value)
+        self._cache = (x, y, closed, value)
         return value
 
     def size(self) -> tuple[int, ...]:
@@ -175,9 +187,9 @@ class ErrorShareTest:
         x, y, w = self._x, self._y, self._weight
         if w is None:
             return self._log_e_done
+        if self._odds is not None:  # a few logarithms already
+            return self._log_e_done + self._log_e_step()
         successes, p = self._null(x, y, w)
-        if p >= 1.0:
-            return self._log_e_done
         return self._log_e_done + evalues.log_glr_upper(successes, x + y, p)
 
     def finding(self, log_threshold: float, bounds: bool) -> Finding:
@@ -222,6 +234,9 @@ class ErrorShareTest:
 
     def _ratio_bounds(self, log_threshold: float) -> tuple[float, float]:
         """Bounds on canary/baseline error-rate ratio minus one, from this step's shares."""
+        if self._odds is not None:  # the rate ratio is the odds ratio of the shares
+            low_odds, high_odds = self._odds.bounds(log_threshold)
+            return math.expm1(low_odds), math.expm1(high_odds)  # e^inf - 1: inf
         x, y = self._x, self._y
         w = self._weight if self._weight is not None else 0.5
         cached = self._share_cache
@@ -239,10 +254,7 @@ class ErrorShareTest:
                 return math.inf
             return q * (1 - share) / (share * (1 - q)) if share < 1.0 else 0.0
 
-        # with counts that lag, the share of requests the errors are weighed against lies
-        # in a band: each end of the ratio takes the end of it that widens the bounds
-        w_low, w_high = self._lag.band(w, w)
-        low, high = ratio(q_low, w_high), ratio(q_high, w_low)
+        low, high = ratio(q_low, w), ratio(q_high, w)
         if self.spec.direction is Direction.HIGHER_IS_WORSE:
             return low - 1.0, high - 1.0
         return (1.0 / high - 1.0 if high else -1.0), (1.0 / low - 1.0 if low else math.inf)

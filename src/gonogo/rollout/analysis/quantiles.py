@@ -62,19 +62,14 @@ class LatencyStore:
         self.canary = BucketCounts()
         self.shares = SharesTracker()
 
-    def begin_step(self, weight: float, started_at: float = 0.0, lag_s: float = 0.0) -> None:
-        """A new weight: the share e-processes start afresh (their values carry over)."""
-        self.shares.begin_step(weight, started_at, lag_s)
+    def begin_step(self, weight: float, *, lagging: bool = False) -> None:
+        """A new weight: the share e-processes start afresh (their values carry over);
+        ``lagging``: the step's counts lag (see :class:`LevelShares`)."""
+        self.shares.begin_step(weight, lagging=lagging)
 
-    def skip(self, at: float) -> None:
-        """An observation not counted (a warm-up)."""
-        self.shares.lag.skip(at)
-
-    def add(self, baseline: VariantSample, canary: VariantSample, at: float | None = None) -> None:
+    def add(self, baseline: VariantSample, canary: VariantSample) -> None:
         """Count one observation's shares against earlier thresholds, then pool it."""
-        counted = self.shares.count(baseline.latency, canary.latency, self.baseline)
-        if at is not None:  # the shares' counting begins after the last uncounted one
-            (self.shares.lag.seen if counted else self.shares.lag.skip)(at)
+        self.shares.count(baseline.latency, canary.latency, self.baseline)
         self.baseline.add_histogram(baseline.latency)
         self.canary.add_histogram(canary.latency)
 

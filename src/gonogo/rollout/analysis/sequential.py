@@ -159,14 +159,13 @@ class SequentialJudge:
         self._log_srm_threshold = math.log(self.config.srm_threshold)
         self._guardrails = GuardrailMonitor(self.config.guardrails)
         self._latency = LatencyStore()
-        # the step's counted time and the counts' lag, for the split check and the error
-        # tests (the latency shares keep their own: they start counting later)
+        # the step's counted time and the counts' lag, for the split check
         self._counted = CountLag()
         self._errors: list[ErrorShareTest] = []
         self._tests: list[Test] = []
         for spec in self.config.metrics:
             if spec.kind is MetricKind.ERRORS:
-                test = ErrorShareTest(spec, self.config.share_concentrations, self._counted)
+                test = ErrorShareTest(spec, self.config.share_concentrations)
                 self._errors.append(test)
                 self._tests.append(test)
             elif spec.all_quantiles:
@@ -208,8 +207,8 @@ class SequentialJudge:
         self._srm_seen = (-1, 0.0)
         self._counted.begin(step.started_at, step.count_lag_s)
         for test in self._errors:
-            test.begin_step(step.weight)
-        self._latency.begin_step(step.weight, step.started_at, step.count_lag_s)
+            test.begin_step(step.weight, lagging=step.count_lag_s > 0)
+        self._latency.begin_step(step.weight, lagging=step.count_lag_s > 0)
         if self._srm is not None:
             self._srm.begin_step(step.weight)
 
@@ -224,7 +223,6 @@ class SequentialJudge:
         at = observation.at
         if step.warming(at):
             self._counted.skip(at)
-            self._latency.skip(at)
             return Decision(
                 Action.CONTINUE,
                 Basis.WARMING_UP,
@@ -238,7 +236,7 @@ class SequentialJudge:
             errors.add(observation.baseline, observation.canary)
         if self._srm is not None:
             self._srm.add(observation.baseline.requests, observation.canary.requests)
-        self._latency.add(observation.baseline, observation.canary, at)
+        self._latency.add(observation.baseline, observation.canary)
         for test in self._tests:
             if isinstance(test, MeanTest):
                 test.add(observation.baseline, observation.canary)

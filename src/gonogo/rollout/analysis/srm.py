@@ -41,6 +41,9 @@ would roll back a healthy canary in its first seconds. So the null also holds ev
 share the lag can explain, from ``w (T - L) / (w (T - L) + (1 - w)(T + L))`` to
 ``w (T + L) / (w (T + L) + (1 - w)(T - L))`` (every share while ``T <= L``), a band that
 narrows as the step goes on; a router that does not split as told still stands out.
+(While counts lag the share tests weigh each batch against the share of requests counted
+in it, :mod:`~gonogo.rollout.analysis.odds`, so a split off its weight does not bias
+them then.)
 """
 
 from __future__ import annotations

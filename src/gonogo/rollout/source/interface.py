@@ -12,7 +12,8 @@ controller counts it as inconclusive, never as healthy.
 
 A source whose variants' totals are not read at one moment (scraped counters: each
 variant as of its own last scrape) says by how much one may trail the other in an
-attribute ``lag_s`` (seconds); the judge's traffic-split check allows for it. Without
+attribute ``lag_s`` (seconds); the judge allows for it (its traffic-split check widens
+the shares it accepts, its share tests weigh counted shares instead of the weight). Without
 one the totals count as read together (``lag_s = 0``), see :func:`source_lag`.
 """
 
