@@ -66,6 +66,7 @@ def _raw(**changes: object) -> dict[str, object]:
         ({"duration_s": float("inf")}, "duration_s: Input should be a finite number"),
         ({"rps": 1e300}, "rps: Input should be less than or equal to 1000000000"),
         ({"interval_s": 1e9}, "interval_s: Input should be less than or equal to 3600"),
+        ({"scrape_interval_s": -15}, "scrape_interval_s: Input should be greater than or equal"),
         # a shape near 0 puts the median out of a float's range
         (
             {

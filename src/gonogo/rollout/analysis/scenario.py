@@ -21,9 +21,11 @@ regression_at_s = 300     # optional: healthy (as the baseline) until then
 
 Optional keys beyond those: ``interval_s`` (observation interval, default 1),
 ``warmup_s`` and ``min_dwell_s`` (per step, default 0), ``alpha`` (default 0.01),
-``diurnal_period_s`` (default ``duration_s``), and in ``[canary]`` a cold start:
-``cold_start_s`` seconds after deployment during which latency and error rate are
-multiplied by ``cold_start_factor``.
+``diurnal_period_s`` (default ``duration_s``), ``scrape_interval_s`` (default 0: counts
+read together; above 0 each variant's counters are read as of its own last scrape, every
+that many seconds at its own phase, as a Prometheus source reads them), and in
+``[canary]`` a cold start: ``cold_start_s`` seconds after deployment during which latency
+and error rate are multiplied by ``cold_start_factor``.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class Scenario(StrictModel):
     warmup_s: float = Field(default=0.0, ge=0)
     min_dwell_s: float = Field(default=0.0, ge=0)
     alpha: float = Field(default=0.01, gt=0, lt=1)
+    scrape_interval_s: float = Field(default=0.0, ge=0, le=3600)
+    """0: both variants' counts read together; else scraped this often, each at its phase"""
     baseline: VariantSpec
     canary: CanarySpec
 

@@ -5,18 +5,26 @@ Generator seeded from the scenario's seed and the run's index, feeds the judge e
 the :class:`~gonogo.rollout.analysis.interface.Observation` s a live rollout would, and
 follows its decisions: promote moves to the next weight, rollback and inconclusive end
 the run. The report counts outcomes and measures detection from the regression's onset.
+
+A scenario with ``scrape_interval_s`` has its counts read as a Prometheus source reads
+them: each variant's counters are scraped every ``scrape_interval_s`` at a phase of its
+own (drawn per run), an observation carries what was scraped since the last one, and
+every step tells the judge the lag (``Step.count_lag_s``). Scrapes land on whole
+intervals: a scrape inside an interval takes the requests up to its end.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from gonogo.rollout.analysis.guardrails import Guardrail
+from gonogo.rollout.analysis.histogram import LatencyHistogram
 from gonogo.rollout.analysis.interface import (
     Action,
     Judge,
@@ -124,7 +132,15 @@ def run_once(
         nonlocal spent
         started = clock()
         judge.begin_step(
-            Step(i, weights[i], at, scenario.step_s, scenario.warmup_s, scenario.min_dwell_s)
+            Step(
+                i,
+                weights[i],
+                at,
+                scenario.step_s,
+                scenario.warmup_s,
+                scenario.min_dwell_s,
+                count_lag_s=scenario.scrape_interval_s,
+            )
         )
         spent += clock() - started
 
@@ -133,6 +149,7 @@ def run_once(
 
     step, started = 0, 0.0
     exposed = 0
+    scraped = _Scraper.of(scenario, rng)
     if weights[0] >= 1.0:
         return result(Outcome.PROMOTED, 0.0, False, None)
     begin(0, 0.0)
@@ -159,6 +176,8 @@ def run_once(
             ),
             VariantSample(n_canary, int(rng.binomial(n_canary, rate)), law.sample(rng, n_canary)),
         )
+        if scraped is not None:
+            observation = scraped.read(observation, dt)
         observed += total
         looked = clock()
         action = judge.observe(observation).action
@@ -176,6 +195,59 @@ def run_once(
         elif at - started >= scenario.step_s + dt:  # a judge that never ends a step
             return result(Outcome.INCONCLUSIVE, at, False, None)
     return result(Outcome.INCONCLUSIVE, scenario.duration_s, False, None)
+
+
+@dataclass
+class _Unread:
+    """One variant's requests counted but not yet read."""
+
+    requests: int = 0
+    errors: int = 0
+    buckets: Counter[int] = field(default_factory=Counter)
+
+    def add(self, sample: VariantSample) -> None:
+        self.requests += sample.requests
+        self.errors += sample.errors
+        self.buckets.update(sample.latency.counts)
+
+    def take(self) -> VariantSample:
+        """The counts as a sample; none are left unread."""
+        taken = VariantSample(self.requests, self.errors, LatencyHistogram(dict(self.buckets)))
+        self.requests = self.errors = 0
+        self.buckets = Counter()
+        return taken
+
+
+class _Scraper:
+    """Both variants' counters as a scraping metric source reads them."""
+
+    def __init__(self, every: float, phases: tuple[float, float]) -> None:
+        self.every = every
+        self.phases = phases
+        self.unscraped = (_Unread(), _Unread())  # served, not scraped yet
+        self.unread = (_Unread(), _Unread())  # scraped, not read yet
+
+    @classmethod
+    def of(cls, scenario: Scenario, rng: Any) -> _Scraper | None:
+        every = scenario.scrape_interval_s
+        if every <= 0:
+            return None  # drawing nothing keeps the runs of other scenarios as they were
+        baseline, canary = rng.uniform(0.0, every, size=2)
+        return cls(every, (float(baseline), float(canary)))
+
+    def read(self, served: Observation, dt: float) -> Observation:
+        """What a read at the end of this interval sees: each variant's counts up to its
+        last scrape that were not read before."""
+        at = served.at
+        out = []
+        for variant, sample in enumerate((served.baseline, served.canary)):
+            unscraped, unread = self.unscraped[variant], self.unread[variant]
+            unscraped.add(sample)
+            phase = self.phases[variant]
+            if math.floor((at - phase) / self.every) > math.floor((at - dt - phase) / self.every):
+                unread.add(unscraped.take())  # a scrape in this interval
+            out.append(unread.take())
+        return Observation(at, out[0], out[1])
 
 
 def _canary_law(model: TrafficModel, regressed: bool, cold: bool) -> Any:
