@@ -40,7 +40,7 @@ from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, BucketCounts, LatencyHistogram
 from gonogo.rollout.analysis.interface import Direction
 from gonogo.rollout.analysis.latency_scores import MIX, Score, ScoreBins, score_for
-from gonogo.rollout.analysis.odds import OddsEvidence
+from gonogo.rollout.analysis.odds import PairedOdds
 
 #: baseline samples needed before the threshold is trusted and requests are counted
 REF_MIN = 20
@@ -75,9 +75,9 @@ class LevelShares:
         self.other = [0, 0]
         """this step's requests on the other side: the canary's, all"""
         self._weight: float | None = None
-        self._odds: tuple[OddsEvidence, OddsEvidence] | None = None
-        """while counts lag: the worse side's and the other side's evidence given each
-        observation's counted share (:mod:`gonogo.rollout.analysis.odds`)"""
+        self._odds: PairedOdds | None = None
+        """while counts lag: the worse side's evidence given each batch's counted share
+        (:mod:`gonogo.rollout.analysis.odds`)"""
         self._log_e_done = 0.0
         self._cache: tuple[tuple[int, int, int, int, int], float] = ((-1, -1, -1, -1, -1), 0.0)
 
@@ -90,7 +90,19 @@ class LevelShares:
         self.worse = [0, 0]
         self.other = [0, 0]
         self._cache = ((-1, -1, -1, -1, -1), 0.0)
-        self._odds = (OddsEvidence(), OddsEvidence()) if lagging else None
+        self._odds = PairedOdds() if lagging else None
+
+    @property
+    def batch_open(self) -> bool:
+        """Whether, while counts lag, a batch has counts and is not closed yet."""
+        return self._odds is not None and self._odds.open
+
+    def threshold_moved(self) -> None:
+        """While counts lag, batches split at the old threshold are not paired with
+        batches split at the new one (the canary's counts would be weighed against the
+        baseline's split elsewhere)."""
+        if self._odds is not None:
+            self._odds.restart()
 
     def counted(self, k_above: int, n_above: int, k_all: int, n_all: int) -> None:
         """One observation: the canary's and all requests above the threshold, and in all."""
@@ -104,9 +116,9 @@ class LevelShares:
         self.other[0] += k_other
         self.other[1] += n_other
         if self._odds is not None:
-            worse, other = self._odds
-            worse.add(k_worse, n_worse, k_all, n_all)  # the canary over-represented, or ...
-            other.add(n_other - k_other, n_other, n_all - k_all, n_all)  # ... the baseline
+            # the worse side only: given the batch's counts the other side's canary count
+            # is the batch's less this one, the same evidence again, not more of it
+            self._odds.add(k_worse, k_all, n_worse - k_worse, n_all - k_all)
 
     def _log_e_step(self) -> float:
         w = self._weight
@@ -121,8 +133,7 @@ class LevelShares:
 
     def _log_shares_step(self, w: float) -> float:
         if self._odds is not None:
-            worse_odds, other_odds = self._odds
-            return worse_odds.log_e() + other_odds.log_e()
+            return self._odds.log_e()
         (k_worse, n_worse), (k_other, n_other) = self.worse, self.other
         # the canary over-represented on the worse side, the baseline on the other
         return _mixture(k_worse, n_worse, w) + _mixture(n_other - k_other, n_other, 1.0 - w)
@@ -225,7 +236,10 @@ class SharesTracker:
         cuts, bin_cuts = self._cuts, self.bins.cuts
         self.bins.place(reference)
         for shares in self._levels.values():
-            shares.threshold = reference.find(max(1, math.ceil(shares.level * reference.total)))
+            moved = reference.find(max(1, math.ceil(shares.level * reference.total)))
+            if moved != shares.threshold:
+                shares.threshold = moved
+                shares.threshold_moved()
         self._cuts = sorted({_cut(s) for s in self._levels.values() if s.threshold is not None})
         self._placed = [
             (s, self._cuts.index(_cut(s))) for s in self._levels.values() if s.threshold is not None
@@ -259,7 +273,10 @@ class SharesTracker:
         False when it is not counted (no thresholds yet)."""
         if not self._levels or reference.total < REF_MIN:
             return False
-        if reference.total > self._seen * (1 + THRESHOLD_GROWTH):
+        # while counts lag, between batches only: one batch's counts are split at one place
+        if reference.total > self._seen * (1 + THRESHOLD_GROWTH) and not any(
+            shares.batch_open for shares in self._levels.values()
+        ):
             self._place(reference)
         above_canary, above_all, n_canary, n_all = self._tally(baseline, canary)
         self.bins.counted(n_all)

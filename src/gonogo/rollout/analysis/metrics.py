@@ -27,7 +27,7 @@ from gonogo.rollout.analysis.interface import (
     Moments,
     VariantSample,
 )
-from gonogo.rollout.analysis.odds import OddsEvidence
+from gonogo.rollout.analysis.odds import PairedOdds
 
 #: the ``quantile`` of a latency metric that compares every quantile at once
 ALL_QUANTILES: Literal["all"] = "all"
@@ -117,7 +117,7 @@ class ErrorShareTest:
         self._req = [0, 0]  # pooled analysed requests: baseline, canary
         self._err = [0, 0]
         # while counts lag: this step's evidence given each observation's counted share
-        self._odds: OddsEvidence | None = None
+        self._odds: PairedOdds | None = None
         self._cache: tuple[int, int, int, float] = (-1, -1, -1, 0.0)
         self._share_cache: tuple[int, int, float, tuple[float, float]] = (-1, -1, 0.0, (0, 1))
 
@@ -132,7 +132,7 @@ class ErrorShareTest:
         self._weight = weight
         self._x = self._y = 0
         self._cache = (-1, -1, -1, 0.0)
-        self._odds = OddsEvidence(bounds=True) if lagging else None
+        self._odds = PairedOdds(bounds=True) if lagging else None
 
     def add(self, baseline: VariantSample, canary: VariantSample) -> None:
         """Two counter updates (and, while counts lag, the observation's evidence)."""
@@ -144,11 +144,10 @@ class ErrorShareTest:
         self._err[1] += canary.errors
         odds = self._odds
         if odds is not None:
-            errors, requests = canary.errors + baseline.errors, canary.requests + baseline.requests
             if self.spec.direction is Direction.HIGHER_IS_WORSE:
-                odds.add(canary.errors, errors, canary.requests, requests)
+                odds.add(canary.errors, canary.requests, baseline.errors, baseline.requests)
             else:
-                odds.add(baseline.errors, errors, baseline.requests, requests)
+                odds.add(baseline.errors, baseline.requests, canary.errors, canary.requests)
 
     def _null(self, x: int, y: int, w: float) -> tuple[int, float]:
         """The errors on the worse side and their share under the null (the weight)."""
@@ -233,7 +232,8 @@ class ErrorShareTest:
         )
 
     def _ratio_bounds(self, log_threshold: float) -> tuple[float, float]:
-        """Bounds on canary/baseline error-rate ratio minus one, from this step's shares."""
+        """Bounds on the error-rate ratio the worse way (canary/baseline where higher is
+        worse, baseline/canary where lower is) minus one, from this step's shares."""
         if self._odds is not None:  # the rate ratio is the odds ratio of the shares
             low_odds, high_odds = self._odds.bounds(log_threshold)
             return math.expm1(low_odds), math.expm1(high_odds)  # e^inf - 1: inf
