@@ -47,18 +47,22 @@ def _rollout(
     canary_median: float = 80.0,
     canary_errors: float = 0.01,
     incident_at: int | None = None,
+    surge_at: int | None = None,
 ) -> Decision:
     """The judge's decision on ``SECONDS`` of scraped traffic (default metrics, the
     baseline failing 1% of requests; ``incident_at``: both variants fail 20% of their
-    requests for 30 s from then)."""
+    requests for 30 s from then; ``surge_at``: ten times the traffic for 30 s)."""
     rng = np.random.default_rng(seed)
     laws = (
         LatencyLaw.of(LatencySpec(dist="lognormal", median_ms=80.0, sigma=0.5)),
         LatencyLaw.of(LatencySpec(dist="lognormal", median_ms=canary_median, sigma=0.5)),
     )
     seconds = SECONDS + SCRAPE_S + 1
-    canary = rng.binomial(RPS, weight, size=seconds)
-    counts = (RPS - canary, canary)
+    totals = np.full(seconds, RPS)
+    if surge_at is not None:
+        totals[surge_at : surge_at + 30] *= 10
+    canary = rng.binomial(totals, weight)
+    counts = (totals - canary, canary)
     cumulative = []
     for n, law, errors in zip(counts, laws, (0.01, canary_errors), strict=True):
         per_second = np.zeros((seconds + 1, NUM_BUCKETS + 1), dtype=np.int64)
@@ -157,6 +161,20 @@ def test_an_incident_both_variants_share_is_not_blamed_on_the_canary(
     decisions = [
         _rollout(seed, weight=0.2, phases=phases, lag_s=SCRAPE_S, incident_at=start)
         for seed, start in enumerate((12, 31, 47, 66))
+    ]
+
+    assert all(d.action is not Action.ROLLBACK for d in decisions), [d.reason for d in decisions]
+
+
+@pytest.mark.slow
+def test_a_traffic_surge_counted_for_one_variant_first_is_no_wrong_split() -> None:
+    """Ten times the traffic for 30 s: the variant scraped first counts it first, which
+    for a scrape looks like a split far off the weight."""
+    decisions = [
+        _rollout(seed, weight=0.2, phases=phases, lag_s=SCRAPE_S, surge_at=start)
+        for seed, (phases, start) in enumerate(
+            (((9, 2), 20), ((2, 9), 20), ((9, 2), 61), ((2, 9), 61), ((9, 2), 100), ((2, 9), 7))
+        )
     ]
 
     assert all(d.action is not Action.ROLLBACK for d in decisions), [d.reason for d in decisions]

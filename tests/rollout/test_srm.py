@@ -245,11 +245,38 @@ def test_the_lag_widens_the_matching_shares_less_as_the_step_goes_on() -> None:
     counted.seen(40.0)
     test.add(800, 200)
     early = test.null_range()
-    counted.seen(310.0)
-    test.add(8000, 2000)
+    for at in range(50, 320, 10):  # steady traffic: 100 requests a second
+        counted.seen(float(at))
+        test.add(800, 200)
     late = test.null_range()
     assert early[0] < late[0] < 0.2 < late[1] < early[1]
     # 300 s counted, 15 s of lag: each count covers 285 to 315 s
     assert late == pytest.approx(
         (0.2 * 285 / (0.2 * 285 + 0.8 * 315), 0.2 * 315 / (0.2 * 315 + 0.8 * 285))
     )
+
+
+def test_a_surge_at_the_counts_edge_widens_the_matching_shares_until_both_have_it() -> None:
+    """Ten times the traffic, counted for the canary a scrape before the baseline: the lag
+    is worth ten times its seconds while the surge sits at the edge of the counts."""
+    counted = CountLag()
+    test = SampleRatioTest(SrmCheck(), counted)
+    counted.begin(0.0, 15.0)
+    test.begin_step(0.2)
+    for at in range(15, 300, 15):  # a scrape's worth of each variant at every read
+        counted.seen(float(at))
+        test.add(1200, 300)
+    steady = test.null_range()
+    counted.seen(315.0)
+    test.add(1200, 3000)  # the canary's counter has the surge, the baseline's not yet
+    surging = test.null_range()
+    counted.seen(330.0)
+    test.add(12000, 300)  # the baseline's has it now, the canary's is past it
+    for at in (345.0, 360.0, 375.0):
+        counted.seen(at)
+        test.add(1200, 300)
+    after = test.null_range()
+
+    assert surging[0] < steady[0] < 0.2 < steady[1] < surging[1]
+    assert counted.surge == 1.0
+    assert after[1] < surging[1]

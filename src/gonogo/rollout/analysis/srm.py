@@ -54,7 +54,7 @@ from enum import StrEnum
 
 from gonogo.rollout.analysis import evalues
 from gonogo.rollout.analysis.interface import JudgeError
-from gonogo.rollout.analysis.lag import CountLag
+from gonogo.rollout.analysis.lag import CountLag, Surge
 
 #: prior concentrations of the share mixture: a gross mismatch (wrong weight) and a
 #: moderate one (a few percent of the canary's requests lost), averaged
@@ -103,6 +103,7 @@ class SampleRatioTest:
         self._canary = 0
         self._total = 0
         self._lag = lag if lag is not None else CountLag()
+        self._surge = Surge()
         self._cache: tuple[int, int, float, float] = (-1, -1, 0.0, 0.0)
 
     def begin_step(self, weight: float) -> None:
@@ -110,11 +111,15 @@ class SampleRatioTest:
         self._log_e_done += self._log_e_step()
         self._weight = weight
         self._canary = self._total = 0
+        self._surge = Surge()
 
     def add(self, baseline_requests: int, canary_requests: int) -> None:
-        """Count one observation's requests."""
+        """Count one observation's requests (while counts lag, and how busy their edges
+        were: see :class:`~gonogo.rollout.analysis.lag.Surge`)."""
         self._canary += canary_requests
         self._total += baseline_requests + canary_requests
+        if self._lag.lag > 0 and self._weight is not None:
+            self._lag.surge = self._surge.add(baseline_requests, canary_requests, self._weight)
 
     def size(self) -> int:
         """Requests counted in this step."""
