@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from gonogo.policy.load import find_policy, load_policy
 from gonogo.rollout import components, plan, state
 from gonogo.rollout.analysis.histogram import LatencyHistogram
-from gonogo.rollout.analysis.interface import VariantSample
+from gonogo.rollout.analysis.interface import Moments, VariantSample
 from gonogo.rollout.controller import increment
 from gonogo.rollout.errors import RolloutError
 from gonogo.rollout.state import RolloutState
@@ -275,14 +275,22 @@ def test_only_one_rollout_is_under_way_and_a_live_lease_is_respected(
     ws.store.close()
 
 
-def test_increments_between_cumulative_totals_restart_on_a_counter_reset() -> None:
+def test_increments_between_cumulative_totals_are_unknown_after_a_total_went_down() -> None:
     before = VariantSample(100, 5, LatencyHistogram({10: 60, 20: 40}))
     now = VariantSample(150, 6, LatencyHistogram({10: 80, 20: 70}))
     step = increment(now, before)
+    assert step is not None
     assert (step.requests, step.errors) == (50, 1)
     assert dict(step.latency.counts) == {10: 20, 20: 30}
-    restarted = VariantSample(7, 0, LatencyHistogram({10: 7}))
-    assert increment(restarted, before) == restarted
+    # a restarted process, or a replica that left a Prometheus sum: what was served in
+    # between cannot be told (the new total would count the other replicas' history again)
+    assert increment(VariantSample(7, 0, LatencyHistogram({10: 7})), before) is None
+    assert increment(VariantSample(160, 6, LatencyHistogram({10: 50, 20: 110})), before) is None
+    fewer = VariantSample(150, 6, now.latency, {"cpu": Moments(1, 2.0, 4.0)})
+    assert (
+        increment(fewer, VariantSample(100, 5, before.latency, {"cpu": Moments(3, 6.0, 12.0)}))
+        is None
+    )
 
 
 def plan_models() -> list[type[BaseModel]]:

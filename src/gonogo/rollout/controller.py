@@ -134,24 +134,50 @@ class _Accumulator:
         return out
 
 
-def increment(now: VariantSample, before: VariantSample) -> VariantSample:
-    """What a variant served between two cumulative totals (a reset counts from zero)."""
+def increment(now: VariantSample, before: VariantSample) -> VariantSample | None:
+    """What a variant served between two cumulative totals; None when a total went down.
+
+    A total goes down when a process restarted (its counters start again from zero) or,
+    for a source that sums series (Prometheus), when one of them left the sum (a
+    replica restarted or scaled in): what was served in between cannot be told from the
+    totals. Counting the new total as the increment would be right for the first and
+    would count every other replica's history again for the second.
+    """
     if now.requests < before.requests or now.errors < before.errors:
-        return now
+        return None
     counts: dict[int, int] = {}
     for bucket, count in now.latency.counts.items():
         delta = count - before.latency.counts.get(bucket, 0)
         if delta < 0:
-            return now
+            return None
         if delta:
             counts[bucket] = delta
     metrics: dict[str, Moments] = {}
     for name, moments in now.metrics.items():
         previous = before.metrics.get(name, Moments())
-        metrics[name] = moments if moments.count < previous.count else moments - previous
+        if moments.count < previous.count:
+            return None
+        metrics[name] = moments - previous
     requests = now.requests - before.requests
     errors = min(now.errors - before.errors, requests)
     return VariantSample(requests, errors, LatencyHistogram(counts), metrics)
+
+
+def observed(at: float, now: Snapshot, before: Snapshot | str) -> Observation | str | None:
+    """The interval between two snapshots; None without totals before (``before`` was
+    unreadable), the reason when a total went down (see :func:`increment`)."""
+    if isinstance(before, str):
+        return None
+    baseline = increment(now.of(Variant.BASELINE), before.of(Variant.BASELINE))
+    canary = increment(now.of(Variant.CANARY), before.of(Variant.CANARY))
+    if baseline is None or canary is None:
+        which = "baseline" if canary is not None else "canary" if baseline is not None else "both"
+        whose = "both variants'" if which == "both" else f"the {which}'s"
+        return (
+            f"{whose} totals went down (a process restarted, or a series left the "
+            "query's sum): this interval is not counted"
+        )
+    return Observation(at, baseline, canary)
 
 
 @contextlib.contextmanager
@@ -544,29 +570,18 @@ class Controller:
                 self._rollback(f"the canary is unhealthy: {health.detail}")
                 return
             snapshot = self._read_source()
-            if isinstance(snapshot, str):
+            seen = snapshot if isinstance(snapshot, str) else observed(at, snapshot, previous)
+            if not isinstance(snapshot, str):
+                previous = snapshot  # the next interval counts from these totals
+            if isinstance(seen, str):
                 source_errors += 1
-                limit = self.plan.max_source_errors
-                reason = f"metric source unreadable ({source_errors} in a row): {snapshot}"
-                unread = Decision(Action.INCONCLUSIVE, Basis.INSUFFICIENT_EVIDENCE, reason, at)
-                self._decide(unread, totals)  # recorded as inconclusive, never as healthy
-                if source_errors > limit:
-                    self._rollback(
-                        f"metric source unreadable {source_errors} times in a row "
-                        f"(limit {limit}): {snapshot}"
-                    )
+                if self._unread(seen, source_errors, at, totals):
                     return
                 continue
             source_errors = 0
-            if isinstance(previous, str):
-                previous = snapshot
+            if seen is None:  # the first totals: the next interval counts from them
                 continue
-            observation = Observation(
-                at,
-                increment(snapshot.of(Variant.BASELINE), previous.of(Variant.BASELINE)),
-                increment(snapshot.of(Variant.CANARY), previous.of(Variant.CANARY)),
-            )
-            previous = snapshot
+            observation = seen
             totals.add(observation)
             try:
                 with self._judging():
@@ -575,15 +590,32 @@ class Controller:
                 self._rollback(f"the analysis failed: {exc}")
                 return
             self._decide(decision, totals)
-            if decision.action is Action.ROLLBACK:
-                self._rollback(decision.reason, decision)
+            if self._act(decision):
                 return
-            if decision.action is Action.PROMOTE_STEP:
-                self._advance(decision)
-                return
-            if decision.action is Action.INCONCLUSIVE:
-                self._inconclusive(decision)
-                return
+
+    def _act(self, decision: Decision) -> bool:
+        """Carry out a decision that ends the step (True), or carry on (False)."""
+        if decision.action is Action.ROLLBACK:
+            self._rollback(decision.reason, decision)
+        elif decision.action is Action.PROMOTE_STEP:
+            self._advance(decision)
+        elif decision.action is Action.INCONCLUSIVE:
+            self._inconclusive(decision)
+        else:
+            return False
+        return True
+
+    def _unread(self, why: str, in_a_row: int, at: float, totals: _Accumulator) -> bool:
+        """An interval not counted: recorded as inconclusive, never as healthy; True when
+        that was one too many in a row and the rollout rolled back."""
+        limit = self.plan.max_source_errors
+        reason = f"metric source unreadable ({in_a_row} in a row): {why}"
+        self._decide(Decision(Action.INCONCLUSIVE, Basis.INSUFFICIENT_EVIDENCE, reason, at), totals)
+        if in_a_row <= limit:
+            return False
+        times = "once" if in_a_row == 1 else f"{in_a_row} times in a row"
+        self._rollback(f"metric source unreadable {times} (limit {limit}): {why}")
+        return True
 
     def _read_source(self) -> Snapshot | str:
         try:

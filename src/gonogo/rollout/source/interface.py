@@ -4,8 +4,10 @@ A metric source reports, per variant, *cumulative* totals: requests, errors, a l
 histogram on the analysis bucket layout (:mod:`gonogo.rollout.analysis.histogram`), and
 sums of any other metrics. The controller takes a :class:`Snapshot` every analysis
 interval and feeds the judge the difference between two snapshots, so a source never has
-to know the interval. A total that went down (a restarted process reset its counters)
-is treated by the controller as a restart: the new total is the increment.
+to know the interval. When a total went down (a restarted process reset its counters,
+or a series left a query's sum: a replica restarted or was scaled in), what was served
+in between cannot be told: the controller does not count that interval (it is
+inconclusive, like an unreadable one) and counts on from the new totals.
 
 A source that cannot be read raises :class:`~gonogo.rollout.errors.SourceError`; the
 controller counts it as inconclusive, never as healthy.
