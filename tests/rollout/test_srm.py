@@ -243,7 +243,7 @@ def test_the_lag_widens_the_matching_shares_less_as_the_step_goes_on() -> None:
     test.add(800, 200)
     assert test.null_range() == (0.0, 1.0)  # 10 s counted: the lag explains any split
     counted.seen(40.0)
-    test.add(800, 200)
+    test.add(1600, 400)
     early = test.null_range()
     for at in range(50, 320, 10):  # steady traffic: 100 requests a second
         counted.seen(float(at))
@@ -258,7 +258,7 @@ def test_the_lag_widens_the_matching_shares_less_as_the_step_goes_on() -> None:
 
 def test_a_surge_at_the_counts_edge_widens_the_matching_shares_until_both_have_it() -> None:
     """Ten times the traffic, counted for the canary a scrape before the baseline: the lag
-    is worth ten times its seconds while the surge sits at the edge of the counts."""
+    at the counts' end is worth ten times its seconds while the surge sits there."""
     counted = CountLag()
     test = SampleRatioTest(SrmCheck(), counted)
     counted.begin(0.0, 15.0)
@@ -267,16 +267,37 @@ def test_a_surge_at_the_counts_edge_widens_the_matching_shares_until_both_have_i
         counted.seen(float(at))
         test.add(1200, 300)
     steady = test.null_range()
-    counted.seen(315.0)
+    assert (counted.start, counted.end) == (1.0, 1.0)
+    counted.seen(300.0)
     test.add(1200, 3000)  # the canary's counter has the surge, the baseline's not yet
     surging = test.null_range()
-    counted.seen(330.0)
+    assert counted.start == 1.0
+    # the canary's last increment alone, 3000 requests in 15 s (a burst: more than twice
+    # its average), against its average over the step
+    assert counted.end == pytest.approx(3000 / 15 / ((19 * 300 + 3000) / 300))
+    counted.seen(315.0)
     test.add(12000, 300)  # the baseline's has it now, the canary's is past it
-    for at in (345.0, 360.0, 375.0):
+    for at in (330.0, 345.0, 360.0):
         counted.seen(at)
         test.add(1200, 300)
     after = test.null_range()
 
     assert surging[0] < steady[0] < 0.2 < steady[1] < surging[1]
-    assert counted.surge == 1.0
+    assert counted.end < 1.5  # past it: the step's average rose a little
     assert after[1] < surging[1]
+
+
+def test_steady_traffic_read_slower_than_it_is_scraped_is_no_surge() -> None:
+    """Reads every 20 s of scrapes every 15 s: increments of one scrape and of two, at a
+    steady rate all the same."""
+    counted = CountLag()
+    test = SampleRatioTest(SrmCheck(), counted)
+    counted.begin(0.0, 15.0)
+    test.begin_step(0.5)
+    for read in range(1, 46):
+        scrapes = math.floor(read * 20 / 15) - math.floor((read - 1) * 20 / 15)
+        counted.seen(read * 20.0)
+        test.add(750 * scrapes, 750 * scrapes)
+        if read > 3:
+            assert counted.start <= 1.4
+            assert counted.end <= 1.4

@@ -17,27 +17,28 @@ counted in it (:mod:`~gonogo.rollout.analysis.odds`).
 
 from __future__ import annotations
 
-from bisect import insort
+import math
 
 
 class CountLag:
     """The step's counted time and its lag; :meth:`band` widens shares by what it explains."""
 
-    __slots__ = ("at", "lag", "since", "surge")
+    __slots__ = ("at", "end", "lag", "since", "start")
 
     def __init__(self) -> None:
         self.lag = 0.0
         self.since = 0.0  # when the step's counting began
         self.at = 0.0  # the last counted observation
-        self.surge = 1.0
-        """how many times the typical traffic the requests at the counts' edges ran at
-        (see :class:`Surge`): the lag is worth that many times its seconds"""
+        self.start = self.end = 1.0
+        """how many times the step's average traffic ran at the start and at the end of
+        the counts (see :class:`Surge`): the lag there is worth that many times its
+        seconds"""
 
     def begin(self, started_at: float, lag_s: float) -> None:
         """A new step: counting begins at its start."""
         self.lag = lag_s
         self.since = self.at = started_at
-        self.surge = 1.0
+        self.start = self.end = 1.0
 
     def skip(self, at: float) -> None:
         """An observation not counted (a warm-up): counting begins after it."""
@@ -57,10 +58,12 @@ class CountLag:
         """The counted shares true shares in ``[low, high]`` can show, given the lag."""
         if self.lag <= 0:
             return low, high
-        counted, lag = self.at - self.since, self.lag * self.surge
-        if counted <= lag:
+        counted = self.at - self.since
+        # a count may lack up to the lag's worth of traffic at the end, or hold up to that
+        # much from before the start, each at the traffic there
+        short, long = counted - self.lag * self.end, counted + self.lag * self.start
+        if short <= 0:
             return 0.0, 1.0  # the lag explains any split yet
-        short, long = counted - lag, counted + lag
         return (
             low * short / (low * short + (1 - low) * long),
             high * long / (high * long + (1 - high) * short),
@@ -68,39 +71,76 @@ class CountLag:
 
 
 class Surge:
-    """How much busier than usual the traffic was where the variants' counts may differ.
+    """How much busier than the step's average the traffic was at the counts' edges.
 
     The band assumes steady traffic: ``L`` seconds of lag are worth ``L`` seconds of the
     step's average traffic. A surge (ten times the traffic for half a minute) that one
     variant's counter has caught and the other's not yet is worth ten times that, and
-    would read as a wrong split. The counts may differ only at their edges: before the
-    step's first scrape of each variant, and since the last. So each variant's first two
-    and latest two increments that moved, each over its share of the traffic, are set
-    against the median of all of them (a typical scrape's worth of traffic), and the lag
-    counts as that many times longer while they are larger. Once both counters are past
-    a surge it drops out of the latest increments and the band narrows again.
+    would read as a wrong split. A count differs from the other variant's only at its
+    edges: what it holds from before the step's first read (up to ``L`` seconds) and
+    what it lacks since its last scrape (up to ``L`` seconds). So each variant's request
+    rate at the end is measured over the span of its latest two increments that moved
+    (or of the last alone, when that is a burst: more than :data:`BURST` times the
+    average), and at the start by its first increment when that is a burst (it holds
+    traffic from before the step too, so its rate reads high), each against the
+    variant's own average rate over the step (so a
+    wrong split, which changes both alike, does not widen the band that should show
+    it); the larger variant's ratio (at least 1) scales the lag at that edge. A surge at
+    the end drops out once both counters are past it; one at the start stays in both
+    counts, and so in the band, though less of it as the step goes on.
     """
 
-    __slots__ = ("_edges", "_volumes")
+    __slots__ = ("_first", "_latest", "_requests")
 
     def __init__(self) -> None:
-        self._volumes: list[float] = []  # every increment that moved, over its share, sorted
-        self._edges: tuple[list[float], list[float]] = ([], [])  # per variant: first 2, last 2
+        self._first: tuple[list[tuple[float, int]], ...] = ([], [])  # (read, requests)
+        self._latest: tuple[list[tuple[float, int]], ...] = ([], [])  # the last three
+        self._requests = [0, 0]  # each variant's counted requests in the step
 
-    def add(self, baseline: int, canary: int, weight: float) -> float:
-        """One observation's requests; the factor the lag's seconds are worth now."""
-        for edges, count, share in (
-            (self._edges[0], baseline, 1.0 - weight),
-            (self._edges[1], canary, weight),
-        ):
+    def add(self, at: float, since: float, baseline: int, canary: int) -> tuple[float, float]:
+        """One observation read at ``at`` (counting began at ``since``); the start and
+        end factors."""
+        for variant, count in enumerate((baseline, canary)):
             if count:
-                volume = count / share
-                insort(self._volumes, volume)
-                if len(edges) < 4:
-                    edges.append(volume)
-                else:
-                    edges[2:] = [edges[3], volume]
-        if not self._volumes:
-            return 1.0
-        typical = self._volumes[len(self._volumes) // 2]
-        return max(1.0, max(max(edges, default=0.0) for edges in self._edges) / typical)
+                self._requests[variant] += count
+                if not self._first[variant]:
+                    self._first[variant].append((at, count))
+                self._latest[variant][:] = [*self._latest[variant][-2:], (at, count)]
+        if at <= since:
+            return 1.0, 1.0
+        start = end = 1.0
+        for requests, first, latest in zip(self._requests, self._first, self._latest, strict=True):
+            if not requests:
+                continue
+            average = requests / (at - since)
+            # the first increment also holds traffic from before the step's first read, so
+            # its rate looks high by up to the lag's worth: only a burst counts there
+            start = max(start, _edge(first[:1], since, 0.0, average))
+            reads = [since, since, *(read for read, _ in latest)][-3:]
+            end = max(end, _edge(latest[-1:], reads[1], _rate(latest[-2:], reads[0]), average))
+        return start, end
+
+
+#: how many times its variant's average rate one increment's own rate must reach to count
+#: as a burst: an increment holds whole scrapes over the time between reads, so a steady
+#: rate read off one alone is off by less than this (one scrape or two in a read)
+BURST = 2.0
+
+
+def _edge(
+    alone: list[tuple[float, int]], since: float, with_neighbour: float, average: float
+) -> float:
+    """An edge's rate against the average: over its increment and the next one in, or
+    over its increment ``alone`` when that is a burst (the two would halve a burst in
+    one): at least :data:`BURST` times the average, and by more than three Poisson
+    standard deviations (few requests vary more)."""
+    rate = _rate(alone, since)
+    expected = average * (alone[-1][0] - since) if alone else 0.0
+    burst = rate >= BURST * average and alone[-1][1] - expected > 3.0 * math.sqrt(expected)
+    return max(with_neighbour, rate if burst else 0.0) / average
+
+
+def _rate(moves: list[tuple[float, int]], since: float) -> float:
+    """The requests of ``moves`` over the time from ``since`` to the last of them."""
+    span = moves[-1][0] - since if moves else 0.0
+    return sum(count for _, count in moves) / span if span > 0 else 0.0

@@ -118,8 +118,11 @@ class SampleRatioTest:
         were: see :class:`~gonogo.rollout.analysis.lag.Surge`)."""
         self._canary += canary_requests
         self._total += baseline_requests + canary_requests
-        if self._lag.lag > 0 and self._weight is not None:
-            self._lag.surge = self._surge.add(baseline_requests, canary_requests, self._weight)
+        lag = self._lag
+        if lag.lag > 0 and self._weight is not None:
+            lag.start, lag.end = self._surge.add(
+                lag.at, lag.since, baseline_requests, canary_requests
+            )
 
     def size(self) -> int:
         """Requests counted in this step."""
