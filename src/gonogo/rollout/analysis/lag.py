@@ -83,11 +83,11 @@ class Surge:
     (or of the last alone, when that is a burst: more than :data:`BURST` times the
     average), and at the start by its first increment when that is a burst (it holds
     traffic from before the step too, so its rate reads high), each against the
-    variant's own average rate over the step (so a
-    wrong split, which changes both alike, does not widen the band that should show
-    it); the larger variant's ratio (at least 1) scales the lag at that edge. A surge at
-    the end drops out once both counters are past it; one at the start stays in both
-    counts, and so in the band, though less of it as the step goes on.
+    variant's own average rate over the step (so a wrong split, which changes both
+    alike, does not widen the band that should show it); the larger variant's ratio (at
+    least 1) scales the lag at that edge. A surge at the end drops out once both
+    counters are past it; one at the start stays in both counts, and so in the band,
+    though less of it as the step goes on.
     """
 
     __slots__ = ("_first", "_latest", "_requests")

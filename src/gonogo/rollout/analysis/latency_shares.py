@@ -127,7 +127,10 @@ class LevelShares:
         key = (self.worse[0], self.worse[1], self.other[0], self.other[1], self.bins.version)
         if key == self._cache[0]:
             return self._cache[1]
-        value = self._mixed(self._log_shares_step(w))
+        shares = self._log_shares_step(w)
+        # while counts lag the rank scores are left out, so the shares carry all the weight
+        # (the weights are fixed when the step begins, before any of its data)
+        value = shares if self._odds is not None else self._mixed(shares)
         self._cache = (key, value)
         return value
 
@@ -147,7 +150,7 @@ class LevelShares:
     def _log_scores_step(self, kind: Score) -> float:
         if self._odds is not None:
             # the rank scores weigh each request against the weight itself; with counts
-            # that lag they are left out (an e-value of 1 keeps the mixture one)
+            # that lag they are left out
             return 0.0
         return self.bins.log_e_step(kind, self.higher_worse)
 
