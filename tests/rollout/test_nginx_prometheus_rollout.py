@@ -89,9 +89,9 @@ class Monitored:
         self.project.write(
             router=f'type = "nginx"\nport = {self.project.port}\n'
             f"state_dir = {json.dumps(str(self.nginx_dir))}",
-            # Prometheus scrapes every second: each variant's counts trail by at most that
-            source=f'type = "prometheus"\nurl = "{self.prometheus.url}"\ntimeout_s = 5\n'
-            "scrape_interval_s = 1",
+            # Prometheus scrapes every second, and the source reads that from its
+            # configuration: each variant's counts trail by at most that
+            source=f'type = "prometheus"\nurl = "{self.prometheus.url}"\ntimeout_s = 5',
             staging_run=[sys.executable, str(gate), self.prometheus.url],
             interval=0.5,
             **settings,

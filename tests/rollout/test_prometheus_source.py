@@ -26,9 +26,12 @@ from gonogo.rollout.deploy.interface import Backend, Variant
 from gonogo.rollout.errors import SourceError
 from gonogo.rollout.source.interface import MetricSource, Snapshot
 from gonogo.rollout.source.prometheus import (
+    DEFAULT_SCRAPE_INTERVAL_S,
     PrometheusSource,
     PrometheusSourceConfig,
+    duration_s,
     histogram_from_buckets,
+    scrape_intervals,
 )
 from tests.rollout.nginx_prom_fixtures import (
     LOOPBACK,
@@ -197,6 +200,66 @@ def test_a_range_vector_query_is_refused_with_a_reason(scraped: Scraped) -> None
     with pytest.raises(SourceError, match="query requests returned a matrix result"):
         source.snapshot()
     source.close()
+
+
+def test_the_lag_is_the_scrape_interval_the_server_is_configured_with(scraped: Scraped) -> None:
+    """The fixture's Prometheus scrapes every second; a policy's own value wins."""
+    source = _source(scraped)
+    assert source.lag_s == 1.0
+    assert source.lag_from == f"the longest scrape interval {scraped.prometheus.url} is set to"
+    told = _source(scraped, scrape_interval_s=20)
+    assert (told.lag_s, told.lag_from) == (20.0, "the policy")
+    for each in (source, told):
+        each.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        '{"status": "error", "errorType": "not_found", "error": "no such API"}',
+        '{"status": "success", "data": {"yaml": "global: [unclosed"}}',
+        '{"status": "success", "data": {"yaml": "scrape_configs: 7"}}',
+    ],
+)
+def test_a_server_that_does_not_give_its_configuration_gets_prometheus_default(
+    answer: str,
+) -> None:
+    """A query service without Prometheus' status API, or one that answers it oddly: a
+    tiny loopback server stands in for it (a real Prometheus always answers)."""
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _Answers)
+    server.body = answer.encode()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://{LOOPBACK}:{server.server_address[1]}"
+    source = PrometheusSource(PrometheusSourceConfig(url=url))
+    try:
+        assert source.lag_s == DEFAULT_SCRAPE_INTERVAL_S == 60.0
+        assert source.lag_from == f"Prometheus' default: {url} did not give its configuration"
+    finally:
+        source.close()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("15s", 15.0), ("1m30s", 90.0), ("500ms", 0.5), ("2h", 7200.0), ("", None), ("15", None)],
+)
+def test_prometheus_durations_are_read_as_prometheus_writes_them(
+    text: str, seconds: float | None
+) -> None:
+    assert duration_s(text) == seconds
+
+
+def test_every_job_counts_with_its_own_interval_or_the_global_one() -> None:
+    config = {
+        "global": {"scrape_interval": "30s"},
+        "scrape_configs": [{"job_name": "a"}, {"job_name": "b", "scrape_interval": "2m"}],
+    }
+    assert scrape_intervals(config) == [30.0, 30.0, 120.0]
+    # no global interval: Prometheus' own default for a job without one
+    assert scrape_intervals({"scrape_configs": [{"job_name": "a"}]}) == [60.0]
+    assert scrape_intervals("not a configuration") == []
 
 
 def test_an_unreachable_prometheus_is_one_line() -> None:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, Self
 
 import httpx
+import yaml
 from pydantic import Field, field_validator, model_validator
 
 from gonogo.clock import MAX_WAIT_S
@@ -119,9 +120,11 @@ class PrometheusSourceConfig(StrictModel):
     latency_unit: Literal["s", "ms"] = "s"
     """the unit of the ``le`` labels"""
     timeout_s: float = Field(default=10.0, gt=0, le=MAX_WAIT_S)
-    scrape_interval_s: float = Field(default=15.0, ge=0, le=3600)
+    scrape_interval_s: float | None = Field(default=None, ge=0, le=3600)
     """the scrape interval of the jobs the queries read: each variant's counters are as of
-    its own last scrape, so one may trail the other by this much"""
+    its own last scrape, so one may trail the other by this much. None (the default): the
+    longest scrape interval in the server's configuration, or Prometheus' own default of
+    60 s when the server does not say (see :meth:`PrometheusSource.lag_s`)"""
     headers: dict[str, str] = Field(default_factory=dict)
     """extra request headers (e.g. X-Scope-OrgID); no credentials: see bearer_token_env"""
     bearer_token_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -172,8 +175,9 @@ class PrometheusSource:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.lag_s = config.scrape_interval_s
-        """how long one variant's totals may trail the other's (the judge allows for it)"""
+        self._lag_s = config.scrape_interval_s
+        self.lag_from = "the policy" if config.scrape_interval_s is not None else ""
+        """where :attr:`lag_s` came from, once known"""
         self._where = redact_url(config.url)
         self._monotonic = monotonic
         headers = dict(config.headers)
@@ -187,6 +191,32 @@ class PrometheusSource:
             headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(timeout=config.timeout_s, headers=headers)
         self._backends: dict[Variant, Backend] = {}
+
+    @property
+    def lag_s(self) -> float:
+        """How long one variant's totals may trail the other's (the judge allows for it):
+        ``scrape_interval_s``, or else read once from the server's configuration."""
+        if self._lag_s is None:
+            self._lag_s, self.lag_from = self._server_scrape_interval()
+        return self._lag_s
+
+    def _server_scrape_interval(self) -> tuple[float, str]:
+        """The longest ``scrape_interval`` in the server's configuration (its jobs', the
+        global one where a job has none), or Prometheus' default when it does not say
+        (a query service without the status API, a proxy that hides it)."""
+        where = f"{self.config.url}/api/v1/status/config"
+        try:
+            response = self._client.get(where)
+            body = response.json()
+            config = yaml.safe_load(body["data"]["yaml"])
+            found = scrape_intervals(config)
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, yaml.YAMLError):
+            found = []
+        if not found:
+            return DEFAULT_SCRAPE_INTERVAL_S, (
+                f"Prometheus' default: {self._where} did not give its configuration"
+            )
+        return min(max(found), 3600.0), f"the longest scrape interval {self._where} is set to"
 
     def bind(self, baseline: Backend, canary: Backend) -> None:
         """Which versions the variants run now (the templates' ``{version}``)."""
@@ -302,6 +332,47 @@ class PrometheusSource:
                 hint=_QUERY_HINT,
             )
         return _samples(key, body.get("data"))
+
+
+#: Prometheus' own default ``scrape_interval``, for a server that does not say its own
+DEFAULT_SCRAPE_INTERVAL_S = 60.0
+
+_DURATION = re.compile(r"(?:\d+(?:ms|[smhdwy]))+")
+_DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
+_UNIT_S = {
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+    "y": 31536000.0,
+}
+
+
+def duration_s(text: str) -> float | None:
+    """A Prometheus duration (``15s``, ``1m30s``, ``500ms``) in seconds; None if not one."""
+    if not _DURATION.fullmatch(text):
+        return None
+    return sum(int(number) * _UNIT_S[unit] for number, unit in _DURATION_PART.findall(text))
+
+
+def scrape_intervals(config: object) -> list[float]:
+    """Every scrape interval a Prometheus configuration sets, in seconds: each job's, or
+    the global one (Prometheus' default when that is unset too) for a job without."""
+    if not isinstance(config, dict):
+        return []
+    settings = config.get("global")
+    given = settings.get("scrape_interval") if isinstance(settings, dict) else None
+    default = duration_s(given) if isinstance(given, str) else None
+    fallback = default if default is not None else DEFAULT_SCRAPE_INTERVAL_S
+    jobs = config.get("scrape_configs")
+    found = [] if default is None else [default]
+    for job in jobs if isinstance(jobs, list) else []:
+        own = job.get("scrape_interval") if isinstance(job, dict) else None
+        seconds = duration_s(own) if isinstance(own, str) else None
+        found.append(seconds if seconds is not None else fallback)
+    return found
 
 
 def render(template: str, key: str, backend: Backend) -> str:
