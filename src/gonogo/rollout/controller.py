@@ -171,8 +171,8 @@ def observed(at: float, now: Snapshot, before: Snapshot | str) -> Observation | 
     baseline = increment(now.of(Variant.BASELINE), before.of(Variant.BASELINE))
     canary = increment(now.of(Variant.CANARY), before.of(Variant.CANARY))
     if baseline is None or canary is None:
-        which = "baseline" if canary is not None else "canary" if baseline is not None else "both"
-        whose = "both variants'" if which == "both" else f"the {which}'s"
+        down = [name for name, got in (("baseline", baseline), ("canary", canary)) if got is None]
+        whose = "both variants'" if len(down) == 2 else f"the {down[0]}'s"
         return (
             f"{whose} totals went down (a process restarted, or a series left the "
             "query's sum): this interval is not counted"

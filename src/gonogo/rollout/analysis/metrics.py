@@ -249,12 +249,10 @@ class ErrorShareTest:
             q_low, q_high = evalues.share_bounds(x, x + y, log_threshold, 4.0, guess)
             self._share_cache = (x, y, log_threshold, (q_low, q_high))
 
-        def ratio(q: float, share: float) -> float:
-            if q >= 1.0 or share <= 0.0:
-                return math.inf
-            return q * (1 - share) / (share * (1 - q)) if share < 1.0 else 0.0
+        def ratio(q: float) -> float:
+            return math.inf if q >= 1.0 else q * (1 - w) / (w * (1 - q))
 
-        low, high = ratio(q_low, w), ratio(q_high, w)
+        low, high = ratio(q_low), ratio(q_high)
         if self.spec.direction is Direction.HIGHER_IS_WORSE:
             return low - 1.0, high - 1.0
         return (1.0 / high - 1.0 if high else -1.0), (1.0 / low - 1.0 if low else math.inf)

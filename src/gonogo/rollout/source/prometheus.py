@@ -38,6 +38,7 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from gonogo.clock import MAX_WAIT_S
+from gonogo.config.runtime import parse_duration
 from gonogo.errors import one_line
 from gonogo.rollout.analysis.histogram import NUM_BUCKETS, LatencyHistogram, bucket_of
 from gonogo.rollout.analysis.interface import Moments, VariantSample
@@ -176,8 +177,6 @@ class PrometheusSource:
     ) -> None:
         self.config = config
         self._lag_s = config.scrape_interval_s
-        self.lag_from = "the policy" if config.scrape_interval_s is not None else ""
-        """where :attr:`lag_s` came from, once known"""
         self._where = redact_url(config.url)
         self._monotonic = monotonic
         headers = dict(config.headers)
@@ -197,26 +196,19 @@ class PrometheusSource:
         """How long one variant's totals may trail the other's (the judge allows for it):
         ``scrape_interval_s``, or else read once from the server's configuration."""
         if self._lag_s is None:
-            self._lag_s, self.lag_from = self._server_scrape_interval()
+            self._lag_s = self._server_scrape_interval()
         return self._lag_s
 
-    def _server_scrape_interval(self) -> tuple[float, str]:
+    def _server_scrape_interval(self) -> float:
         """The longest ``scrape_interval`` in the server's configuration (its jobs', the
         global one where a job has none), or Prometheus' default when it does not say
         (a query service without the status API, a proxy that hides it)."""
-        where = f"{self.config.url}/api/v1/status/config"
         try:
-            response = self._client.get(where)
-            body = response.json()
-            config = yaml.safe_load(body["data"]["yaml"])
-            found = scrape_intervals(config)
+            body = self._client.get(f"{self.config.url}/api/v1/status/config").json()
+            found = scrape_intervals(yaml.safe_load(body["data"]["yaml"]))
         except (httpx.HTTPError, ValueError, KeyError, TypeError, yaml.YAMLError):
             found = []
-        if not found:
-            return DEFAULT_SCRAPE_INTERVAL_S, (
-                f"Prometheus' default: {self._where} did not give its configuration"
-            )
-        return min(max(found), 3600.0), f"the longest scrape interval {self._where} is set to"
+        return min(max(found), 3600.0) if found else DEFAULT_SCRAPE_INTERVAL_S
 
     def bind(self, baseline: Backend, canary: Backend) -> None:
         """Which versions the variants run now (the templates' ``{version}``)."""
@@ -337,24 +329,13 @@ class PrometheusSource:
 #: Prometheus' own default ``scrape_interval``, for a server that does not say its own
 DEFAULT_SCRAPE_INTERVAL_S = 60.0
 
-_DURATION = re.compile(r"(?:\d+(?:ms|[smhdwy]))+")
-_DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
-_UNIT_S = {
-    "ms": 0.001,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-    "y": 31536000.0,
-}
 
-
-def duration_s(text: str) -> float | None:
-    """A Prometheus duration (``15s``, ``1m30s``, ``500ms``) in seconds; None if not one."""
-    if not _DURATION.fullmatch(text):
+def _seconds(value: object) -> float | None:
+    """A configuration's duration (``15s``, ``1m30s``) in seconds; None if it is none."""
+    try:
+        return parse_duration(value).total_seconds() if isinstance(value, str) else None
+    except ValueError:
         return None
-    return sum(int(number) * _UNIT_S[unit] for number, unit in _DURATION_PART.findall(text))
 
 
 def scrape_intervals(config: object) -> list[float]:
@@ -364,13 +345,13 @@ def scrape_intervals(config: object) -> list[float]:
         return []
     settings = config.get("global")
     given = settings.get("scrape_interval") if isinstance(settings, dict) else None
-    default = duration_s(given) if isinstance(given, str) else None
+    default = _seconds(given)
     fallback = default if default is not None else DEFAULT_SCRAPE_INTERVAL_S
     jobs = config.get("scrape_configs")
     found = [] if default is None else [default]
     for job in jobs if isinstance(jobs, list) else []:
         own = job.get("scrape_interval") if isinstance(job, dict) else None
-        seconds = duration_s(own) if isinstance(own, str) else None
+        seconds = _seconds(own)
         found.append(seconds if seconds is not None else fallback)
     return found
 
